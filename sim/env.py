@@ -1,0 +1,214 @@
+"""BatchedEnv: B copies of the cloud-scheduling environment (Appendix H), advanced together.
+
+One step t: the jobs that arrived at t decide (one agent per job, H.2); ``step(actions)`` places them, the shared
+reward r_t (H.3) is computed on the resulting state, then step t+1 begins: finished jobs leave, local queues
+and the global buffer admit what fits, and the next jobs arrive. Every step returns, for every agent, the
+analytical model of App. C–D: x_t, x̃_t (Eq 16), the influence z and the guidance coefficient c (Eq 9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import analytical, kernels
+from sim.reward import RewardParts, shared_reward
+from sim.scenario import Scenario
+from sim.state import EnvState, initial_state
+from sim.workload import EPISODE_STEPS, sample_arrivals
+
+HEURISTIC_RULES = {"best-fit": kernels.RULE_BEST_FIT, "guidance-greedy": kernels.RULE_GUIDANCE_GREEDY}
+
+
+@dataclass
+class Decision:
+    """What the agents of step t see: their jobs (flat over copies, ``offsets`` per copy) and x_t, x̃_t."""
+
+    t: int
+    job_copy: np.ndarray  # [A] which copy each agent belongs to
+    job_id: np.ndarray  # [A] serial number of the job within its copy
+    offsets: np.ndarray  # [B + 1]
+    influence: np.ndarray  # [A, 2] the job's demand w in the units of x (the non-zero block of z)
+    x: np.ndarray  # [B, N, 2] system state x_t
+    x_ref: np.ndarray  # [B, N, 2] reference x̃_t of Eq 16
+
+    @property
+    def n_agents(self) -> int:
+        return len(self.job_copy)
+
+
+@dataclass
+class StepResult:
+    """The outcome of one step for every agent that acted, and the next decision."""
+
+    reward: np.ndarray  # [B] shared reward r_t (H.3)
+    reward_parts: RewardParts
+    server: np.ndarray  # [A] where each job started or queued (for a buffered job: the server it was meant for)
+    outcome: np.ndarray  # [A] 0 started, 1 queued locally, 2 global buffer
+    coefficient: np.ndarray  # [A] guidance coefficient c = ⟨x_t − x̃_t, z⟩ (Eq 9, App. D)
+    decision: Decision  # the agents of step t + 1 (none once the episode is over)
+    done: bool
+
+
+class BatchedEnv:
+    """B environment copies in lockstep.
+
+    ``workload_seed=None`` draws each copy's jobs from its scenario's own seed (the same scenario gives the same
+    job trace under any policy); an int gives every copy an independent stream spawned from that seed.
+    """
+
+    def __init__(self, scenarios: Sequence[Scenario], workload_seed: int | None = None):
+        scenarios = list(scenarios)
+        if not scenarios:
+            raise ValueError("scenarios=[] is empty; allowed: at least one Scenario (B ≥ 1)")
+        shapes = {(s.n_servers, s.n_clusters) for s in scenarios}
+        if len(shapes) != 1:
+            raise ValueError(f"scenarios mix scales (N, K) = {sorted(shapes)}; allowed: one (N, K) per batch")
+        if workload_seed is not None and (not isinstance(workload_seed, int | np.integer) or workload_seed < 0):
+            raise ValueError(f"workload_seed={workload_seed!r} must be None or a non-negative int")
+        self.scenarios = scenarios
+        self.workload_seed = workload_seed
+        self.n_servers, self.n_clusters = shapes.pop()
+        self.state: EnvState | None = None
+        self.decision: Decision | None = None
+
+    @property
+    def n_copies(self) -> int:
+        return len(self.scenarios)
+
+    def _fresh_generators(self) -> list[np.random.Generator]:
+        if self.workload_seed is None:
+            return [np.random.default_rng(s.workload_seed) for s in self.scenarios]
+        children = np.random.SeedSequence(int(self.workload_seed)).spawn(self.n_copies)
+        return [np.random.default_rng(c) for c in children]
+
+    def reset(self) -> Decision:
+        """Empty clusters at t = 0, and the first arrivals."""
+        self.state = initial_state(self.scenarios, self._fresh_generators())
+        self._begin_step()
+        return self.decision
+
+    def step(self, actions: np.ndarray) -> StepResult:
+        """Apply one action per deciding agent: a cluster index in [0, K) (a server when K = N)."""
+        self._require_running()
+        actions = self._validated_actions(actions)
+        return self._advance(kernels.RULE_AGENT, actions)
+
+    def step_heuristic(self, heuristic: str) -> StepResult:
+        """Place this step's jobs with a centralized heuristic: 'best-fit' or 'guidance-greedy'."""
+        self._require_running()
+        if heuristic not in HEURISTIC_RULES:
+            raise ValueError(f"heuristic={heuristic!r} is unknown; allowed: {', '.join(HEURISTIC_RULES)}")
+        no_actions = np.zeros(self.decision.n_agents, dtype=np.int64)
+        return self._advance(HEURISTIC_RULES[heuristic], no_actions)
+
+    # --- snapshots -------------------------------------------------------------------------------------
+    def snapshot(self, copy: int = 0) -> EnvState:
+        """A deep copy of one copy's full state (generator included), to fork from later."""
+        self._require_running()
+        if isinstance(copy, bool) or not isinstance(copy, int | np.integer) or not 0 <= copy < self.n_copies:
+            raise ValueError(f"copy={copy!r} is out of range; allowed: an int in [0, {self.n_copies})")
+        return self.state.select(np.array([copy]))
+
+    @classmethod
+    def fork(cls, snapshot: EnvState, scenario: Scenario, copies: int, seed: int | None = None) -> BatchedEnv:
+        """``copies`` copies of a one-copy ``snapshot``, all at the same decision point.
+
+        ``seed=None`` keeps the snapshot's generator in every copy (identical future arrivals: the copies then
+        differ only through the actions); an int gives each copy an independent future workload stream.
+        """
+        if isinstance(copies, bool) or not isinstance(copies, int | np.integer) or copies < 1:
+            raise ValueError(f"copies={copies!r} must be an int ≥ 1")
+        if snapshot.n_copies != 1:
+            raise ValueError(f"snapshot holds {snapshot.n_copies} copies; allowed: exactly 1")
+        if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
+            raise ValueError(f"seed={seed!r} must be None or a non-negative int")
+        env = cls([scenario] * int(copies))
+        env.state = snapshot.select(np.zeros(int(copies), dtype=np.int64))
+        if seed is not None:
+            env.state.rngs = [np.random.default_rng(c) for c in np.random.SeedSequence(int(seed)).spawn(copies)]
+        env._set_decision()
+        return env
+
+    # --- internals ---------------------------------------------------------------------------------------
+    def _require_running(self) -> None:
+        if self.state is None:
+            raise RuntimeError("the environment has not been reset; call reset() first")
+        if self.state.t >= EPISODE_STEPS:
+            raise RuntimeError(f"the episode is over (t = {self.state.t}); call reset()")
+
+    def _validated_actions(self, actions: np.ndarray) -> np.ndarray:
+        actions = np.asarray(actions)
+        expected = (self.decision.n_agents,)
+        if actions.shape != expected:
+            raise ValueError(f"actions has shape {actions.shape}; allowed: {expected}, one per deciding agent")
+        if actions.dtype.kind == "f" and np.isnan(actions).any():
+            raise ValueError("actions contains NaN; allowed: integer cluster indices")
+        if actions.dtype.kind not in "iu":
+            raise ValueError(f"actions has dtype {actions.dtype}; allowed: an integer dtype")
+        if actions.size and (actions.min() < 0 or actions.max() >= self.n_clusters):
+            bad = actions[(actions < 0) | (actions >= self.n_clusters)][0]
+            raise ValueError(f"actions contains {bad}; allowed: integers in [0, {self.n_clusters})")
+        return actions.astype(np.int64)
+
+    def _advance(self, rule: int, actions: np.ndarray) -> StepResult:
+        s, d = self.state, self.decision
+        s.ensure_buffer_room(int(np.diff(s.offsets).max(initial=0)))
+        n_agents = d.n_agents
+        server = np.empty(n_agents, dtype=np.int64)
+        outcome = np.empty(n_agents, dtype=np.int8)
+        coefficient = np.empty(n_agents)
+        kernels.place_jobs(
+            s.t, rule, s.job_cpu, s.job_mem, s.job_dur, s.offsets, actions, s.servers_per_cluster, s.order,
+            s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt, s.running, s.q_cpu, s.q_mem, s.q_dur,
+            s.q_head, s.q_len, s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, d.x, d.x_ref, s.capacity_share,
+            s.resource_scale, server, outcome, coefficient,
+        )  # fmt: skip
+        parts = shared_reward(s)
+        s.t += 1
+        done = s.t >= EPISODE_STEPS
+        self._begin_step()
+        return StepResult(parts.reward, parts, server, outcome, coefficient, self.decision, done)
+
+    def _begin_step(self) -> None:
+        """Housekeeping of step t, then the arrivals of step t (none once the episode is over)."""
+        s = self.state
+        if s.t >= EPISODE_STEPS:
+            self._set_jobs([])
+            return
+        kernels.housekeeping(
+            s.t, s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt, s.running, s.q_cpu, s.q_mem,
+            s.q_dur, s.q_head, s.q_len, s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, s.completed,
+        )  # fmt: skip
+        self._set_jobs([sample_arrivals(rng, s.t, rate) for rng, rate in zip(s.rngs, s.arrival_rate, strict=True)])
+
+    def _set_jobs(self, per_copy: list) -> None:
+        s = self.state
+        counts = np.array([len(j.cpu) for j in per_copy] or [0] * s.n_copies, dtype=np.int64)
+        if per_copy:
+            s.job_cpu = np.concatenate([j.cpu for j in per_copy])
+            s.job_mem = np.concatenate([j.mem for j in per_copy])
+            s.job_dur = np.concatenate([j.duration for j in per_copy])
+        else:
+            s.job_cpu, s.job_mem, s.job_dur = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        s.job_copy = np.repeat(np.arange(s.n_copies, dtype=np.int32), counts)
+        s.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        s.job_id = s.next_job_id[s.job_copy] + (np.arange(len(s.job_copy)) - s.offsets[s.job_copy])
+        s.next_job_id += counts
+        s.arrived += counts
+        self._set_decision()
+
+    def _set_decision(self) -> None:
+        s = self.state
+        x = analytical.system_state(s)
+        self.decision = Decision(
+            t=s.t,
+            job_copy=s.job_copy,
+            job_id=s.job_id,
+            offsets=s.offsets,
+            influence=analytical.job_influence(s),
+            x=x,
+            x_ref=analytical.reference_state(s, x),
+        )

@@ -1,0 +1,231 @@
+"""The sequential parts of one batched step, compiled with numba: completions, FIFO queue admission, the
+global-buffer retry, and job placement. One environment copy per ``prange`` iteration; copies never interact,
+so results do not depend on thread scheduling.
+
+``sim/reference.py`` implements the same rules in plain Python, one copy at a time; the tests check that both
+give identical trajectories. The rules themselves are written down in ``sim/SPEC.md``.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+WHEEL_SLOTS = 256  # > the longest service time, 150 / 0.70 = 214 steps
+QUEUE_SLOTS = 50  # local FIFO queue capacity per server (the observation clips queue length at 50, H.2)
+
+RULE_AGENT = 0  # the agent's action picks a cluster; Best-Fit inside it (H.2)
+RULE_BEST_FIT = 1  # the Best-Fit heuristic over all servers
+RULE_GUIDANCE_GREEDY = 2  # each job to the admissible server with the smallest guidance coefficient
+
+OUTCOME_STARTED, OUTCOME_QUEUED, OUTCOME_BUFFERED = 0, 1, 2
+
+_jit = nb.njit(cache=True, nogil=True)
+_pjit = nb.njit(cache=True, nogil=True, parallel=True)
+
+
+@_jit
+def _start_job(b, j, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running):
+    steps = max(1, int(np.floor(duration / eta[b, j, 0] + 0.5)))
+    slot = (t + steps) % WHEEL_SLOTS
+    wheel_res[b, j, slot, 0] += cpu
+    wheel_res[b, j, slot, 1] += mem
+    wheel_cnt[b, j, slot] += 1
+    used[b, j, 0] += cpu
+    used[b, j, 1] += mem
+    running[b, j] += 1
+
+
+@_jit
+def _fits_now(b, j, cpu, mem, cap, used, q_len):
+    return q_len[b, j] == 0 and used[b, j, 0] + cpu <= cap[b, j, 0] and used[b, j, 1] + mem <= cap[b, j, 1]
+
+
+@_jit
+def _utilization(b, j, cap, used):
+    return 0.5 * (used[b, j, 0] / cap[b, j, 0] + used[b, j, 1] / cap[b, j, 1])
+
+
+@_jit
+def _committed_share(b, j, cap, used, queued):
+    cpu = (used[b, j, 0] + queued[b, j, 0]) / cap[b, j, 0]
+    mem = (used[b, j, 1] + queued[b, j, 1]) / cap[b, j, 1]
+    return max(cpu, mem)
+
+
+@_jit
+def _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued):
+    pos = (q_head[b, j] + q_len[b, j]) % QUEUE_SLOTS
+    q_cpu[b, j, pos] = cpu
+    q_mem[b, j, pos] = mem
+    q_dur[b, j, pos] = duration
+    q_len[b, j] += 1
+    queued[b, j, 0] += cpu
+    queued[b, j, 1] += mem
+
+
+@_jit
+def _best_fit_server(b, cpu, mem, candidates, cap, used, q_len):
+    """Highest current utilization among candidates where the job starts now; -1 if none."""
+    best, best_util = -1, -1.0
+    for j in candidates:
+        if _fits_now(b, j, cpu, mem, cap, used, q_len):
+            util = _utilization(b, j, cap, used)
+            if util > best_util:
+                best, best_util = j, util
+    return best
+
+
+@_jit
+def _least_loaded_server(b, cpu, mem, candidates, cap, used, queued, q_len, admissible_only):
+    """Smallest committed dominant share; with ``admissible_only``, among servers that can ever host the job
+    and whose queue has room. -1 if none."""
+    best, best_share = -1, np.inf
+    for j in candidates:
+        if admissible_only and (cpu > cap[b, j, 0] or mem > cap[b, j, 1] or q_len[b, j] >= QUEUE_SLOTS):
+            continue
+        share = _committed_share(b, j, cap, used, queued)
+        if share < best_share:
+            best, best_share = j, share
+    return best
+
+
+@_jit
+def _open_servers(b, q_len):
+    """Servers with an empty local queue: the only ones where a job can start at once (FIFO)."""
+    return np.nonzero(q_len[b] == 0)[0].astype(np.int32)
+
+
+@_jit
+def _largest_free(b, cap, used, q_len):
+    """Largest free CPU and largest free memory over servers with an empty local queue."""
+    free_cpu, free_mem = -1, -1
+    for j in range(used.shape[1]):
+        if q_len[b, j] == 0:
+            free_cpu = max(free_cpu, cap[b, j, 0] - used[b, j, 0])
+            free_mem = max(free_mem, cap[b, j, 1] - used[b, j, 1])
+    return free_cpu, free_mem
+
+
+@_pjit
+def housekeeping(
+    t, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued,
+    g_cpu, g_mem, g_dur, g_len, completed,
+):  # fmt: skip
+    """Start of step t: release finished jobs, start local-queue heads that fit (FIFO), retry the buffer."""
+    n_copies, n_servers = used.shape[0], used.shape[1]
+    slot = t % WHEEL_SLOTS
+    for b in nb.prange(n_copies):
+        for j in range(n_servers):
+            count = wheel_cnt[b, j, slot]
+            if count > 0:
+                used[b, j, 0] -= wheel_res[b, j, slot, 0]
+                used[b, j, 1] -= wheel_res[b, j, slot, 1]
+                running[b, j] -= count
+                completed[b] += count
+                wheel_res[b, j, slot, 0] = 0
+                wheel_res[b, j, slot, 1] = 0
+                wheel_cnt[b, j, slot] = 0
+        for j in range(n_servers):
+            while q_len[b, j] > 0:
+                h = q_head[b, j]
+                cpu, mem = q_cpu[b, j, h], q_mem[b, j, h]
+                if used[b, j, 0] + cpu > cap[b, j, 0] or used[b, j, 1] + mem > cap[b, j, 1]:
+                    break  # strict FIFO: the head blocks the queue until it fits
+                q_head[b, j] = (h + 1) % QUEUE_SLOTS
+                q_len[b, j] -= 1
+                queued[b, j, 0] -= cpu
+                queued[b, j, 1] -= mem
+                _start_job(b, j, cpu, mem, q_dur[b, j, h], t, eta, used, wheel_res, wheel_cnt, running)
+        kept = 0
+        open_servers = _open_servers(b, q_len)  # starts never change q_len, so this stays valid
+        free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+        for g in range(g_len[b]):
+            cpu, mem, duration = g_cpu[b, g], g_mem[b, g], g_dur[b, g]
+            j = -1
+            if cpu <= free_cpu and mem <= free_mem:  # cheap necessary condition before the O(N) search
+                j = _best_fit_server(b, cpu, mem, open_servers, cap, used, q_len)
+            if j >= 0:
+                _start_job(b, j, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running)
+                free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+            else:
+                g_cpu[b, kept], g_mem[b, kept], g_dur[b, kept] = cpu, mem, duration
+                kept += 1
+        g_len[b] = kept
+
+
+@_jit
+def _guidance_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, admissible_only):
+    """Server minimizing the guidance coefficient ⟨x − x̃, z⟩ (Eq 9, App. D) on the current load."""
+    best, best_score = -1, np.inf
+    for j in range(used.shape[1]):
+        if admissible_only and (cpu > cap[b, j, 0] or mem > cap[b, j, 1] or q_len[b, j] >= QUEUE_SLOTS):
+            continue
+        dev_cpu = used[b, j, 0] + queued[b, j, 0] - capacity_share[b, j, 0] * load[0]
+        dev_mem = used[b, j, 1] + queued[b, j, 1] - capacity_share[b, j, 1] * load[1]
+        score = cpu * dev_cpu / resource_scale[b, 0] ** 2 + mem * dev_mem / resource_scale[b, 1] ** 2
+        if score < best_score:
+            best, best_score = j, score
+    return best
+
+
+@_pjit
+def place_jobs(
+    t, rule, job_cpu, job_mem, job_dur, offsets, actions, servers_per_cluster, order, cap, eta, used,
+    wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued, g_cpu, g_mem, g_dur, g_len,
+    x, x_ref, capacity_share, resource_scale, out_server, out_outcome, out_coefficient,
+):  # fmt: skip
+    """Place this step's jobs, copy by copy, in agent order. Records each job's server (where it started or
+    queued; for a buffered job, the server it was meant for), outcome, and guidance coefficient
+    c = ⟨x_t − x̃_t, z⟩ on the decision-time state (Eq 9, App. D)."""
+    n_copies, n_servers = used.shape[0], used.shape[1]
+    all_servers = np.arange(n_servers).astype(np.int32)
+    for b in nb.prange(n_copies):
+        load = np.zeros(2)
+        for j in range(n_servers):
+            load[0] += used[b, j, 0] + queued[b, j, 0]
+            load[1] += used[b, j, 1] + queued[b, j, 1]
+        open_servers = _open_servers(b, q_len)  # enqueues only close servers: stays a valid superset
+        for a in range(offsets[b], offsets[b + 1]):
+            cpu, mem, duration = job_cpu[a], job_mem[a], job_dur[a]
+            if rule == RULE_GUIDANCE_GREEDY:
+                j = _guidance_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, True)
+                started = j >= 0 and _fits_now(b, j, cpu, mem, cap, used, q_len)
+                queue_on = j
+                if j < 0:
+                    j = _guidance_choice(
+                        b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, False
+                    )
+            else:
+                if rule == RULE_AGENT:
+                    first = actions[a] * servers_per_cluster
+                    candidates = order[b, first : first + servers_per_cluster]
+                    j = _best_fit_server(b, cpu, mem, candidates, cap, used, q_len)
+                else:
+                    candidates = all_servers
+                    j = _best_fit_server(b, cpu, mem, open_servers, cap, used, q_len)
+                started = j >= 0
+                queue_on = j
+                if not started:
+                    queue_on = _least_loaded_server(b, cpu, mem, candidates, cap, used, queued, q_len, True)
+                    j = queue_on
+                    if j < 0:
+                        j = _least_loaded_server(b, cpu, mem, candidates, cap, used, queued, q_len, False)
+            if started:
+                _start_job(b, j, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running)
+                out_outcome[a] = OUTCOME_STARTED
+            elif queue_on >= 0:
+                _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
+                out_outcome[a] = OUTCOME_QUEUED
+            else:
+                g = g_len[b]
+                g_cpu[b, g], g_mem[b, g], g_dur[b, g] = cpu, mem, duration
+                g_len[b] = g + 1
+                out_outcome[a] = OUTCOME_BUFFERED
+            if out_outcome[a] != OUTCOME_BUFFERED:
+                load[0] += cpu
+                load[1] += mem
+            out_server[a] = j
+            out_coefficient[a] = (cpu / resource_scale[b, 0]) * (x[b, j, 0] - x_ref[b, j, 0]) + (
+                mem / resource_scale[b, 1]
+            ) * (x[b, j, 1] - x_ref[b, j, 1])
