@@ -1,0 +1,403 @@
+"""Statistics of vector gradient estimators: trace variances, trace correlation, the DG mixture, CIs, scaling.
+
+Every function takes plain arrays of per-sample gradient vectors of shape [S, d] (S independent samples of a
+d-dimensional estimate) — never a game or simulator object — and returns floats or dataclasses that serialize
+to JSON with ``to_json``. No d×d matrix is ever formed: tr Cov is a sum of per-coordinate squared deviations.
+
+Conventions (Theorem 4.2, Appendix F):
+  σ² = tr Cov(ĝ) = E‖ĝ − Eĝ‖²;   ρ = E⟨ĝ_J − Eĝ_J, ĝ_G − Eĝ_G⟩ / (σ_J σ_G)  (the paper's Corr(ĝ_J, ĝ_G));
+  Var(ĝ_DG(α)) for ĝ_DG = (1 − α)ĝ_J − αĝ_G  (Eq 10) is (1−α)²σ_J² + α²σ_G² − 2α(1−α)ρσ_Jσ_G.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.stats
+import statsmodels.api as sm
+
+DEFAULT_FALSE_ALARM = 1e-4
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Input validation
+# ----------------------------------------------------------------------------------------------------------
+
+
+def as_samples(name: str, values: np.ndarray) -> np.ndarray:
+    """Validate per-sample gradients: [S] or [S, d] (more axes are flattened into d), S >= 2, all finite."""
+    array = np.asarray(values, dtype=float)
+    if array.ndim == 0:
+        raise ValueError(f"{name} must be an array of per-sample values of shape [S, d]; got a scalar")
+    if array.ndim == 1:
+        array = array[:, None]
+    array = array.reshape(array.shape[0], -1)
+    if array.shape[0] < 2:
+        raise ValueError(f"{name} must hold at least 2 samples (shape [S, d], S >= 2); got S = {array.shape[0]}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite; got {int((~np.isfinite(array)).sum())} non-finite entries")
+    return array
+
+
+def _paired(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = as_samples(name_a, a), as_samples(name_b, b)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same shape [S, d] (paired samples); got {a.shape} and {b.shape}"
+        )
+    return a, b
+
+
+def check_variance(name: str, value: float) -> float:
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a variance, finite and >= 0; got {value}")
+    return float(value)
+
+
+def check_correlation(name: str, value: float) -> float:
+    if not (np.isfinite(value) and -1.0 <= value <= 1.0):
+        raise ValueError(f"{name} must be a correlation in [-1, 1]; got {value}")
+    return float(value)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Point estimates
+# ----------------------------------------------------------------------------------------------------------
+
+
+def trace_variance(samples: np.ndarray) -> float:
+    """σ² = tr Cov(ĝ), unbiased (ddof = 1), from per-sample squared deviations."""
+    g = as_samples("samples", samples)
+    return float(((g - g.mean(axis=0)) ** 2).sum() / (g.shape[0] - 1))
+
+
+def trace_covariance(samples_a: np.ndarray, samples_b: np.ndarray) -> float:
+    """E⟨a − Ea, b − Eb⟩ = tr Cov(a, b), unbiased (ddof = 1)."""
+    a, b = _paired("samples_a", samples_a, "samples_b", samples_b)
+    return float(((a - a.mean(axis=0)) * (b - b.mean(axis=0))).sum() / (a.shape[0] - 1))
+
+
+def trace_correlation(samples_j: np.ndarray, samples_g: np.ndarray) -> float:
+    """ρ = tr Cov(ĝ_J, ĝ_G) / (σ_J σ_G) (the ρ of Theorem 4.2, for vector gradients); in [-1, 1]."""
+    a, b = _paired("samples_j", samples_j, "samples_g", samples_g)
+    denominator = math.sqrt(trace_variance(a) * trace_variance(b))
+    if denominator == 0:
+        raise ValueError("trace_correlation is undefined: one of the estimators has zero variance")
+    return trace_covariance(a, b) / denominator
+
+
+def squared_mean_norm(samples: np.ndarray) -> float:
+    """Unbiased ‖Eĝ‖²: ‖ḡ‖² − tr Cov/S (‖ḡ‖² alone is biased upward by tr Cov/S). May be <= 0 if the signal
+    is buried in noise."""
+    g = as_samples("samples", samples)
+    return float((g.mean(axis=0) ** 2).sum() - trace_variance(g) / g.shape[0])
+
+
+def relative_variance(samples: np.ndarray) -> float:
+    """tr Cov(ĝ) / ‖Eĝ‖²: invariant to rescaling the reward, so the honest form of a Θ(N) claim.
+
+    Returns inf when the unbiased ‖Eĝ‖² is not positive (no detectable signal)."""
+    signal = squared_mean_norm(samples)
+    return trace_variance(samples) / signal if signal > 0 else math.inf
+
+
+def dg_variance_closed_form(alpha: np.ndarray | float, sigma_j2: float, sigma_g2: float, rho: float):
+    """Var(ĝ_DG(α)) = (1−α)²σ_J² + α²σ_G² − 2α(1−α)ρσ_Jσ_G (Appendix F, proof of Theorem 4.2)."""
+    sigma_j2, sigma_g2 = check_variance("sigma_j2", sigma_j2), check_variance("sigma_g2", sigma_g2)
+    rho = check_correlation("rho", rho)
+    alpha = np.asarray(alpha, dtype=float)
+    cross = rho * math.sqrt(sigma_j2 * sigma_g2)
+    return (1 - alpha) ** 2 * sigma_j2 + alpha**2 * sigma_g2 - 2 * alpha * (1 - alpha) * cross
+
+
+@dataclass(frozen=True)
+class OptimalMixing:
+    """α* and the minimum of the quadratic (Eq 13), and the minimum over the closed interval α ∈ [0, 1]."""
+
+    alpha_star: float
+    min_variance: float
+    alpha_star_in_unit_interval: bool
+    constrained_alpha: float
+    constrained_min_variance: float
+
+
+def optimal_mixing(sigma_j2: float, sigma_g2: float, rho: float) -> OptimalMixing:
+    """α* = (σ_J² + ρσ_Jσ_G)/D, min = σ_J²σ_G²(1−ρ²)/D, D = σ_J² + σ_G² + 2ρσ_Jσ_G (Theorem 4.2, App. F).
+
+    Eq 13 is the minimum over α only when α* ∈ (0, 1); otherwise the minimum over [0, 1] is at an end."""
+    sigma_j2, sigma_g2 = check_variance("sigma_j2", sigma_j2), check_variance("sigma_g2", sigma_g2)
+    rho = check_correlation("rho", rho)
+    cross = rho * math.sqrt(sigma_j2 * sigma_g2)
+    denominator = sigma_j2 + sigma_g2 + 2 * cross
+    if denominator <= 0:
+        raise ValueError(
+            "optimal_mixing is undefined: sigma_j2 + sigma_g2 + 2·rho·sigma_j·sigma_g = 0 (rho = -1 and "
+            "sigma_j = sigma_g: Var(ĝ_DG) is constant in alpha)"
+        )
+    alpha_star = (sigma_j2 + cross) / denominator
+    min_variance = sigma_j2 * sigma_g2 * (1 - rho**2) / denominator
+    constrained = min(max(alpha_star, 0.0), 1.0)
+    return OptimalMixing(
+        alpha_star=alpha_star,
+        min_variance=min_variance,
+        alpha_star_in_unit_interval=0.0 < alpha_star < 1.0,
+        constrained_alpha=constrained,
+        constrained_min_variance=float(dg_variance_closed_form(constrained, sigma_j2, sigma_g2, rho)),
+    )
+
+
+def dg_variance_empirical(samples_j: np.ndarray, samples_g: np.ndarray, alphas: Sequence[float]) -> np.ndarray:
+    """tr Cov((1−α)ĝ_J − αĝ_G) computed directly from the mixed samples, one value per α (Eq 10)."""
+    a, b = _paired("samples_j", samples_j, "samples_g", samples_g)
+    return np.array([trace_variance((1 - alpha) * a - alpha * b) for alpha in alphas])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Bootstrap confidence intervals
+# ----------------------------------------------------------------------------------------------------------
+
+
+def z_for_false_alarm(false_alarm: float = DEFAULT_FALSE_ALARM, n_comparisons: int = 1) -> float:
+    """Two-sided normal quantile for a per-family false-alarm rate, Bonferroni over n_comparisons."""
+    if not 0 < false_alarm < 1:
+        raise ValueError(f"false_alarm must be in (0, 1); got {false_alarm}")
+    if n_comparisons < 1:
+        raise ValueError(f"n_comparisons must be >= 1; got {n_comparisons}")
+    return float(scipy.stats.norm.ppf(1 - false_alarm / (2 * n_comparisons)))
+
+
+@dataclass(frozen=True)
+class EstimateWithCI:
+    """A point estimate, its bootstrap standard error and the normal-theory interval estimate ± z·SE.
+
+    The interval uses the bootstrap SE rather than bootstrap percentiles: a false-alarm rate of 1e-4 puts the
+    percentiles so far in the tails that a few thousand resamples cannot locate them."""
+
+    estimate: float
+    standard_error: float
+    ci_low: float
+    ci_high: float
+    false_alarm: float
+    n_samples: int
+    n_resamples: int
+
+
+def bootstrap_statistic(
+    arrays: Sequence[np.ndarray],
+    statistic: Callable[..., float],
+    seed: int,
+    false_alarm: float = DEFAULT_FALSE_ALARM,
+    n_resamples: int = 400,
+) -> EstimateWithCI:
+    """Paired bootstrap over independent samples: every array is resampled with the same sample indices.
+
+    scipy.stats.bootstrap resamples the shared index vector; ``statistic(*arrays_resampled)`` is called once
+    per resample. The samples must be independent (a leave-one-out baseline makes them weakly dependent,
+    at O(1/S), which these intervals ignore)."""
+    validated = [as_samples(f"arrays[{k}]", a) for k, a in enumerate(arrays)]
+    n = validated[0].shape[0]
+    for k, a in enumerate(validated):
+        if a.shape[0] != n:
+            raise ValueError(f"arrays[{k}] has {a.shape[0]} samples but arrays[0] has {n}; they must be paired")
+    if n_resamples < 2:
+        raise ValueError(f"n_resamples must be >= 2; got {n_resamples}")
+
+    def resampled(index: np.ndarray) -> float:
+        return statistic(*[a[index] for a in validated])
+
+    result = scipy.stats.bootstrap(
+        (np.arange(n),),
+        resampled,
+        vectorized=False,
+        n_resamples=n_resamples,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    estimate = float(statistic(*validated))
+    se = float(result.standard_error)
+    z = z_for_false_alarm(false_alarm)
+    return EstimateWithCI(estimate, se, estimate - z * se, estimate + z * se, false_alarm, n, n_resamples)
+
+
+def variance_ci(samples: np.ndarray, seed: int, false_alarm: float = DEFAULT_FALSE_ALARM) -> EstimateWithCI:
+    return bootstrap_statistic([samples], trace_variance, seed, false_alarm)
+
+
+def correlation_ci(
+    samples_j: np.ndarray, samples_g: np.ndarray, seed: int, false_alarm: float = DEFAULT_FALSE_ALARM
+) -> EstimateWithCI:
+    _paired("samples_j", samples_j, "samples_g", samples_g)
+    return bootstrap_statistic([samples_j, samples_g], trace_correlation, seed, false_alarm)
+
+
+def mean_ci(samples: np.ndarray, false_alarm: float = DEFAULT_FALSE_ALARM) -> tuple[np.ndarray, np.ndarray]:
+    """Per-coordinate mean and standard error (CLT; exact enough for bounded per-sample gradients)."""
+    g = as_samples("samples", samples)
+    return g.mean(axis=0), g.std(axis=0, ddof=1) / math.sqrt(g.shape[0])
+
+
+def max_standardized_deviation(samples: np.ndarray, target: np.ndarray) -> float:
+    """max_c |mean_c − target_c| / SE_c over coordinates: compare with z_for_false_alarm(·, n_coordinates)."""
+    mean, se = mean_ci(samples)
+    target = np.asarray(target, dtype=float).ravel()
+    if target.shape != mean.shape:
+        raise ValueError(f"target must have {mean.shape[0]} entries (one per coordinate); got {target.shape[0]}")
+    return float(np.max(np.abs(mean - target) / np.maximum(se, 1e-300)))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Heavy tails: when is a variance CI trustworthy?
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TailDiagnostic:
+    """Hill estimate of the tail index of q = ‖ĝ − ḡ‖². A variance CI needs Var(q) < ∞, i.e. index > 2."""
+
+    tail_index: float
+    n_tail: int
+    variance_ci_reliable: bool
+    message: str
+
+
+def hill_tail_index(values: np.ndarray, n_tail: int | None = None) -> float:
+    """Hill estimator of the tail index from the n_tail largest positive values (default ⌈√n⌉)."""
+    x = np.sort(np.asarray(values, dtype=float).ravel())[::-1]
+    x = x[x > 0]
+    k = n_tail if n_tail is not None else math.ceil(math.sqrt(x.size))
+    if k < 2 or k >= x.size:
+        raise ValueError(f"n_tail must be in [2, {x.size - 1}] for {x.size} positive values; got {k}")
+    return float(1.0 / np.mean(np.log(x[:k] / x[k])))
+
+
+def variance_tail_diagnostic(samples: np.ndarray, n_tail: int | None = None) -> TailDiagnostic:
+    """Is a CI for tr Cov(ĝ) trustworthy? The Pareto workloads of H.1 (tail index 1.7–2.2) give gradient
+    norms whose squares have tail index ≈ 0.85–1.1: their variance CI is then meaningless."""
+    g = as_samples("samples", samples)
+    squared = ((g - g.mean(axis=0)) ** 2).sum(axis=1)
+    k = n_tail if n_tail is not None else math.ceil(math.sqrt(g.shape[0]))
+    index = hill_tail_index(squared, k)
+    reliable = index > 2.0
+    message = f"Hill tail index of ‖ĝ − ḡ‖² is {index:.2f} (top {k} of {g.shape[0]}): " + (
+        "> 2, a variance CI is meaningful." if reliable else "<= 2, the variance CI is unreliable."
+    )
+    return TailDiagnostic(index, k, reliable, message)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Scaling in N: OLS of log σ² on log N with t-based intervals; Θ(N^b) and O(1) verdicts
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlopeFit:
+    """OLS fit log y = a + b·log N over every (N, replicate) point, with a t interval for b."""
+
+    slope: float
+    intercept: float
+    slope_se: float
+    df: int
+    ci_low: float
+    ci_high: float
+    false_alarm: float
+    n_points: int
+
+
+def fit_log_log_slope(
+    n_values: Sequence[float], values: Sequence[float], false_alarm: float = DEFAULT_FALSE_ALARM
+) -> SlopeFit:
+    """Slope of log(values) on log(n_values); each N may appear several times (independent replicates)."""
+    n = np.asarray(n_values, dtype=float).ravel()
+    y = np.asarray(values, dtype=float).ravel()
+    if n.shape != y.shape:
+        raise ValueError(f"n_values and values must have the same length; got {n.size} and {y.size}")
+    if np.any(n < 1):
+        raise ValueError(f"n_values must all be >= 1 (numbers of agents); got min {n.min()}")
+    if np.any(y <= 0) or not np.all(np.isfinite(y)):
+        raise ValueError("values must all be finite and > 0 to take logarithms")
+    if np.unique(n).size < 2 or n.size < 3:
+        raise ValueError(f"need >= 3 points and >= 2 distinct N; got {n.size} points, {np.unique(n).size} N")
+    fit = sm.OLS(np.log(y), sm.add_constant(np.log(n))).fit()
+    low, high = fit.conf_int(alpha=false_alarm)[1]
+    return SlopeFit(
+        slope=float(fit.params[1]),
+        intercept=float(fit.params[0]),
+        slope_se=float(fit.bse[1]),
+        df=int(fit.df_resid),
+        ci_low=float(low),
+        ci_high=float(high),
+        false_alarm=false_alarm,
+        n_points=int(n.size),
+    )
+
+
+@dataclass(frozen=True)
+class ScalingVerdict:
+    claim: str
+    holds: bool
+    p_value: float
+    fit: SlopeFit
+    message: str
+
+
+def check_slope_equals(fit: SlopeFit, target: float, false_alarm: float = DEFAULT_FALSE_ALARM) -> ScalingVerdict:
+    """Θ(N^target): the t-test does not reject slope = target, and the interval excludes 0 (growth is seen).
+
+    The second condition keeps an imprecise fit from passing: a slope that cannot be told from 0 says
+    nothing about Θ(N)."""
+    t = (fit.slope - target) / fit.slope_se
+    p_value = float(2 * scipy.stats.t.sf(abs(t), fit.df))
+    excludes_zero = fit.ci_low > 0 or fit.ci_high < 0
+    holds = p_value >= false_alarm and excludes_zero
+    message = (
+        f"slope {fit.slope:.3f} ± {fit.slope_se:.3f} (CI at {false_alarm:g}: [{fit.ci_low:.3f}, "
+        f"{fit.ci_high:.3f}], df {fit.df}); t-test of slope = {target}: p = {p_value:.2g}"
+    )
+    return ScalingVerdict(f"Theta(N^{target})", holds, p_value, fit, message)
+
+
+def check_slope_equivalent(
+    fit: SlopeFit, center: float = 0.0, delta: float = 0.25, false_alarm: float = DEFAULT_FALSE_ALARM
+) -> ScalingVerdict:
+    """TOST equivalence: |slope − center| < delta is declared only if both one-sided tests reject at
+    false_alarm. With center 0 this is the O(1) claim; failing to reject slope 0 is not evidence of O(1)."""
+    if delta <= 0:
+        raise ValueError(f"delta must be > 0; got {delta}")
+    p_lower = scipy.stats.t.sf((fit.slope - (center - delta)) / fit.slope_se, fit.df)
+    p_upper = scipy.stats.t.cdf((fit.slope - (center + delta)) / fit.slope_se, fit.df)
+    p_value = float(max(p_lower, p_upper))
+    holds = p_value < false_alarm
+    message = (
+        f"slope {fit.slope:.3f} ± {fit.slope_se:.3f} (df {fit.df}); TOST |slope − {center}| < {delta}: "
+        f"p = {p_value:.2g}"
+    )
+    return ScalingVerdict(f"|slope - {center}| < {delta}", holds, p_value, fit, message)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Serialization
+# ----------------------------------------------------------------------------------------------------------
+
+
+def to_json(result: object) -> str:
+    """JSON of a result dataclass (nested dataclasses, numpy arrays and numpy scalars included)."""
+
+    def plain(value: object) -> object:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    return json.dumps(plain(result))
