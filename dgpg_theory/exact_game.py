@@ -333,13 +333,15 @@ def enumerate_game(game: LoadBalancingGame, theta: np.ndarray, max_joint_actions
 
 @dataclass(frozen=True)
 class ScalingTable:
-    """One row per (N, replicate). Variances are per agent: Σ_i tr Cov(ĝ^i) / N. Relative variances are
-    Σ_i tr Cov(ĝ^i) / Σ_i ‖∇_{θ^i}‖² with the exact gradients, so they do not depend on the reward scale."""
+    """One row per (N, replicate). Variances are per agent: Σ_i tr Cov(ĝ^i) / N. The per-agent reward of H.3
+    is R/N on the same draw, so its estimators are the summed ones divided by N. Relative variances divide by
+    Σ_i ‖∇_{θ^i}‖² (exact), so they are the same for both reward scalings."""
 
     n_agents: np.ndarray
-    reward_scaling: str
-    var_j_plain: np.ndarray
-    var_j_baseline: np.ndarray
+    var_j_plain_sum: np.ndarray
+    var_j_baseline_sum: np.ndarray
+    var_j_plain_per_agent: np.ndarray
+    var_j_baseline_per_agent: np.ndarray
     var_g: np.ndarray
     rho_baseline: np.ndarray  # trace correlation of (ĝ_J with baseline, ĝ_G)
     rho_plain: np.ndarray
@@ -348,43 +350,48 @@ class ScalingTable:
     relvar_g: np.ndarray
 
 
-def measure_scaling(
-    n_values: list[int],
-    replicates: int,
-    n_samples: int,
-    seed: int,
-    reward_scaling: RewardScaling = "sum",
-    theta: np.ndarray = DEFAULT_THETA,
-) -> ScalingTable:
-    """Per-agent σ_J² (both variants), σ_G², ρ and relative variances on fresh games for each N."""
+def _scaling_row(game: LoadBalancingGame, theta: np.ndarray, n_samples: int, rng: np.random.Generator):
     from dgpg_theory import statistics as st  # the statistics layer takes plain [S, d] arrays
 
+    n = game.n_agents
+    samples = sample_estimators(game, theta, n_samples, rng)
+    grad_j, grad_g = exact_gradients(game, theta)
+    plain, baseline, guidance = (
+        getattr(samples, k).reshape(n_samples, -1) for k in ("g_j_plain", "g_j_baseline", "g_g")
+    )
+    var_plain, var_baseline, var_g = (st.trace_variance(g) for g in (plain, baseline, guidance))
+    return (
+        n,
+        var_plain / n,
+        var_baseline / n,
+        st.trace_variance(plain / n) / n,
+        st.trace_variance(baseline / n) / n,
+        var_g / n,
+        st.trace_correlation(baseline, guidance),
+        st.trace_correlation(plain, guidance),
+        var_plain / (grad_j**2).sum(),
+        var_baseline / (grad_j**2).sum(),
+        var_g / (grad_g**2).sum(),
+    )
+
+
+def measure_scaling(
+    n_values: list[int], replicates: int, n_samples: int, seed: int, theta: np.ndarray = DEFAULT_THETA
+) -> ScalingTable:
+    """Per-agent σ_J² (both variants, both reward scalings), σ_G², ρ and relative variances for each N, on
+    independent games (summed reward), all random streams spawned from one seed."""
     if replicates < 1:
         raise ValueError(f"replicates must be >= 1; got {replicates}")
+    if any(n < 1 for n in n_values):
+        raise ValueError(f"n_values must all be >= 1; got {n_values}")
     streams = np.random.SeedSequence(seed).spawn(len(n_values) * replicates)
     rows = []
-    for index, (n, _) in enumerate(itertools.product(n_values, range(replicates))):
-        game_seed, sample_seed = streams[index].generate_state(2)
-        game = make_game(n, int(game_seed), reward_scaling=reward_scaling)
-        samples = sample_estimators(game, theta, n_samples, np.random.default_rng(sample_seed))
-        grad_j, grad_g = exact_gradients(game, theta)
-        flat = {k: getattr(samples, k).reshape(n_samples, -1) for k in ("g_j_plain", "g_j_baseline", "g_g")}
-        variances = {k: st.trace_variance(v) for k, v in flat.items()}
-        rows.append(
-            (
-                n,
-                variances["g_j_plain"] / n,
-                variances["g_j_baseline"] / n,
-                variances["g_g"] / n,
-                st.trace_correlation(flat["g_j_baseline"], flat["g_g"]),
-                st.trace_correlation(flat["g_j_plain"], flat["g_g"]),
-                variances["g_j_plain"] / (grad_j**2).sum(),
-                variances["g_j_baseline"] / (grad_j**2).sum(),
-                variances["g_g"] / (grad_g**2).sum(),
-            )
-        )
+    for stream, (n, _) in zip(streams, itertools.product(n_values, range(replicates)), strict=True):
+        game_seed, sample_seed = stream.generate_state(2)
+        game = make_game(n, int(game_seed))
+        rows.append(_scaling_row(game, theta, n_samples, np.random.default_rng(sample_seed)))
     columns = np.array(rows, dtype=float).T
-    return ScalingTable(columns[0].astype(int), reward_scaling, *columns[1:])
+    return ScalingTable(columns[0].astype(int), *columns[1:])
 
 
 # ----------------------------------------------------------------------------------------------------------

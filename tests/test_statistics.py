@@ -1,0 +1,146 @@
+"""Unit tests of dgpg_theory.statistics: point estimates, the DG mixture, bootstrap intervals, slope tests."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from dgpg_theory import statistics as st
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+def test_trace_variance_and_covariance_match_numpy(rng):
+    g = rng.normal(size=(500, 7)) * np.arange(1, 8)
+    assert st.trace_variance(g) == pytest.approx(g.var(axis=0, ddof=1).sum(), rel=1e-12)
+    assert st.trace_covariance(g, g) == pytest.approx(st.trace_variance(g), rel=1e-12)
+    assert st.trace_variance(g[:, 0]) == pytest.approx(g[:, 0].var(ddof=1), rel=1e-12)  # 1-D input is [S]
+
+
+def test_trace_correlation_bounds_and_signs(rng):
+    g = rng.normal(size=(300, 4))
+    assert st.trace_correlation(g, 2 * g) == pytest.approx(1.0)
+    assert st.trace_correlation(g, -g) == pytest.approx(-1.0)
+    assert -1 <= st.trace_correlation(g, rng.normal(size=(300, 4))) <= 1
+
+
+def test_closed_form_with_plug_in_moments_equals_the_empirical_mixture_variance(rng):
+    # tr Cov is bilinear, so with plug-in σ_J², σ_G², ρ the quadratic of Appendix F is an exact identity.
+    g_j = rng.normal(size=(400, 5))
+    g_g = 0.3 * g_j + rng.normal(size=(400, 5))
+    alphas = np.linspace(0, 1, 7)
+    closed = st.dg_variance_closed_form(
+        alphas, st.trace_variance(g_j), st.trace_variance(g_g), st.trace_correlation(g_j, g_g)
+    )
+    np.testing.assert_allclose(closed, st.dg_variance_empirical(g_j, g_g, alphas), rtol=1e-10)
+
+
+def test_optimal_mixing_minimizes_the_quadratic():
+    result = st.optimal_mixing(4.0, 1.0, 0.3)
+    grid = np.linspace(-1, 2, 30001)
+    values = st.dg_variance_closed_form(grid, 4.0, 1.0, 0.3)
+    assert result.alpha_star == pytest.approx(grid[np.argmin(values)], abs=1e-3)
+    assert result.min_variance == pytest.approx(values.min(), rel=1e-6)
+    assert result.alpha_star_in_unit_interval
+
+
+def test_optimal_mixing_with_negative_rho_can_leave_the_unit_interval():
+    # ρ < −σ_G/σ_J puts α* above 1; the minimum over [0, 1] is then V(1) = σ_G².
+    result = st.optimal_mixing(100.0, 1.0, -0.5)
+    assert result.alpha_star > 1 and not result.alpha_star_in_unit_interval
+    assert result.constrained_alpha == 1.0
+    assert result.constrained_min_variance == pytest.approx(1.0)
+    assert result.constrained_min_variance > result.min_variance
+
+
+def test_degenerate_mixing_is_a_clear_error():
+    with pytest.raises(ValueError, match="constant in alpha"):
+        st.optimal_mixing(2.0, 2.0, -1.0)
+
+
+@pytest.mark.parametrize(
+    ("call", "pattern"),
+    [
+        (lambda: st.dg_variance_closed_form(0.5, -1.0, 1.0, 0.0), "sigma_j2 must be a variance.*-1.0"),
+        (lambda: st.optimal_mixing(1.0, -0.1, 0.0), "sigma_g2 must be a variance.*-0.1"),
+        (lambda: st.optimal_mixing(1.0, 1.0, 1.5), r"rho must be a correlation in \[-1, 1\]; got 1.5"),
+        (lambda: st.trace_variance(np.ones((1, 3))), "at least 2 samples.*S = 1"),
+        (lambda: st.trace_covariance(np.ones((5, 3)), np.ones((5, 2))), "same shape.*\\(5, 3\\) and \\(5, 2\\)"),
+        (lambda: st.fit_log_log_slope([0, 2, 4], [1, 2, 3]), "n_values must all be >= 1.*0"),
+        (lambda: st.fit_log_log_slope([1, 2], [1, 2, 3]), "same length"),
+        (lambda: st.trace_variance(np.array([1.0, np.nan, 2.0])), "finite"),
+        (lambda: st.z_for_false_alarm(1.5), "false_alarm must be in \\(0, 1\\); got 1.5"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_argument_and_value(call, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        call()
+
+
+def test_relative_variance_is_invariant_to_reward_scale(rng):
+    g = rng.normal(loc=2.0, size=(1000, 3))
+    assert st.relative_variance(g / 50.0) == pytest.approx(st.relative_variance(g), rel=1e-10)
+    assert st.relative_variance(rng.normal(size=(50, 3)) * 0 + rng.normal(size=(50, 3))) > 0
+
+
+def test_bootstrap_standard_error_of_a_variance_matches_theory(rng):
+    # For iid N(0, 1) in d coordinates, SE of tr Cov is sqrt(2d/(n−1)).
+    g = rng.normal(size=(2000, 4))
+    result = st.variance_ci(g, seed=1)
+    assert result.standard_error == pytest.approx(math.sqrt(2 * 4 / 1999), rel=0.2)
+    assert result.ci_low < 4 < result.ci_high
+
+
+def test_correlation_interval_covers_the_truth_and_excludes_a_wrong_value(rng):
+    true_rho = -0.4
+    z = rng.normal(size=(3000, 2))
+    a = z[:, :1]
+    b = true_rho * a + math.sqrt(1 - true_rho**2) * z[:, 1:]
+    interval = st.correlation_ci(a, b, seed=2)
+    assert interval.ci_low < true_rho < interval.ci_high
+    assert not interval.ci_low < -true_rho < interval.ci_high  # negative control: the flipped sign is excluded
+
+
+def test_slope_checks_on_synthetic_scaling(rng):
+    n = np.repeat([16, 32, 64, 128, 256], 6)
+    linear = 3.0 * n * np.exp(0.1 * rng.normal(size=n.size))
+    flat = 0.5 * np.exp(0.1 * rng.normal(size=n.size))
+    linear_fit, flat_fit = st.fit_log_log_slope(n, linear), st.fit_log_log_slope(n, flat)
+    assert st.check_slope_equals(linear_fit, 1).holds
+    assert not st.check_slope_equivalent(linear_fit, 0.0, 0.25).holds
+    assert st.check_slope_equivalent(flat_fit, 0.0, 0.25).holds
+    assert not st.check_slope_equals(flat_fit, 1).holds
+
+
+def test_an_imprecise_flat_fit_is_not_evidence_of_o1(rng):
+    # Failing to reject slope 0 is not O(1): with 3 very noisy points TOST must not declare equivalence.
+    fit = st.fit_log_log_slope([10, 100, 1000], np.exp(rng.normal(size=3)))
+    assert not st.check_slope_equivalent(fit, 0.0, 0.25).holds
+    assert not st.check_slope_equals(fit, 1).holds  # and it cannot claim growth either
+
+
+def test_tail_diagnostic_flags_pareto_but_not_gaussian(rng):
+    assert st.variance_tail_diagnostic(rng.normal(size=(4000, 8))).variance_ci_reliable
+    assert not st.variance_tail_diagnostic(rng.pareto(1.7, size=(4000, 8))).variance_ci_reliable
+    assert not st.variance_tail_diagnostic(rng.pareto(2.2, size=(4000, 8))).variance_ci_reliable
+
+
+def test_results_serialize_to_json(rng):
+    fit = st.fit_log_log_slope([1, 2, 4, 8], [1.0, 2.1, 3.9, 8.2])
+    for result in (
+        fit,
+        st.check_slope_equals(fit, 1),
+        st.optimal_mixing(2.0, 1.0, 0.1),
+        st.variance_ci(rng.normal(size=(50, 2)), seed=0),
+    ):
+        decoded = json.loads(st.to_json(result))
+        assert isinstance(decoded, dict) and decoded
+
+
+def test_z_for_false_alarm():
+    assert st.z_for_false_alarm(1e-4) == pytest.approx(3.8906, abs=1e-3)
+    assert st.z_for_false_alarm(1e-4, 10) > st.z_for_false_alarm(1e-4)
