@@ -376,10 +376,16 @@ def _scaling_row(game: LoadBalancingGame, theta: np.ndarray, n_samples: int, rng
 
 
 def measure_scaling(
-    n_values: list[int], replicates: int, n_samples: int, seed: int, theta: np.ndarray = DEFAULT_THETA
+    n_values: list[int],
+    replicates: int,
+    n_samples: int,
+    seed: int,
+    theta: np.ndarray = DEFAULT_THETA,
+    n_servers: int | None = None,
 ) -> ScalingTable:
     """Per-agent σ_J² (both variants, both reward scalings), σ_G², ρ and relative variances for each N, on
-    independent games (summed reward), all random streams spawned from one seed."""
+    independent games (summed reward), all random streams spawned from one seed. By default M = N/2
+    servers; ``n_servers`` fixes M instead, so that the jobs per server grow with N."""
     if replicates < 1:
         raise ValueError(f"replicates must be >= 1; got {replicates}")
     if any(n < 1 for n in n_values):
@@ -388,7 +394,8 @@ def measure_scaling(
     rows = []
     for stream, (n, _) in zip(streams, itertools.product(n_values, range(replicates)), strict=True):
         game_seed, sample_seed = stream.generate_state(2)
-        game = make_game(n, int(game_seed))
+        per_server = 2 if n_servers is None else -(-n // n_servers)
+        game = make_game(n, int(game_seed), agents_per_server=per_server)
         rows.append(_scaling_row(game, theta, n_samples, np.random.default_rng(sample_seed)))
     columns = np.array(rows, dtype=float).T
     return ScalingTable(columns[0].astype(int), *columns[1:])

@@ -7,7 +7,7 @@ import scipy.stats
 from dgpg_theory import statistics as st
 from dgpg_theory.symbolic import variance_quadratic
 
-from .conftest import SCALING_N, flat
+from .conftest import flat
 
 ALPHAS = np.linspace(0.0, 1.0, 11)
 
@@ -98,18 +98,3 @@ def test_negative_control_o1_check_rejects_a_growing_minimum(scaling_table):
     growing = _min_variances(scaling_table, scaling_table.var_j_baseline_sum)
     fit = st.fit_log_log_slope(scaling_table.n_agents, growing)
     assert not st.check_slope_equivalent(fit, center=0.0, delta=0.25).holds
-
-
-def test_alpha_star_approaches_one(scaling_table):
-    # Remark F.1: α* → 1. The median distance to 1 shrinks from the smallest to the largest N.
-    stars = np.array(
-        [
-            st.optimal_mixing(j, g, r).alpha_star
-            for j, g, r in zip(
-                scaling_table.var_j_baseline_sum, scaling_table.var_g, scaling_table.rho_baseline, strict=True
-            )
-        ]
-    ).reshape(len(SCALING_N), -1)
-    distance = np.median(np.abs(1 - stars), axis=1)
-    print("median |1 − α*| per N:", distance, " share with α* > 1:", (stars > 1).mean())
-    assert distance[-1] < distance[0] < 0.05

@@ -102,3 +102,18 @@ def test_bad_input_raises_value_error(call, pattern):
 def test_h1_pareto_workload_is_available():
     game = eg.make_game(50, seed=0, workload="h1_pareto")
     assert game.demands.shape == (50, 2) and np.all(game.demands > 0)
+
+
+def test_measure_scaling_with_a_fixed_number_of_servers():
+    table = eg.measure_scaling([8, 16], replicates=1, n_samples=40, seed=2, n_servers=4)
+    assert table.n_agents.tolist() == [8, 16]
+
+
+def test_guidance_coefficient_depends_on_other_agents_through_the_shared_server():
+    # §3.2 says c_i = ⟨x − x̃, z_i⟩ does not depend on other agents' actions; it does, through x_{a_i}.
+    game = eg.LoadBalancingGame(np.array([[1.0, 1.0], [2.0, 2.0]]), np.ones((2, 2)))
+    apart = eg.server_loads(game, np.array([[0, 1]]))
+    together = eg.server_loads(game, np.array([[0, 0]]))
+    c_apart = (game.demands[0] * (apart[0, 0] - game.reference_state()[0])).sum()
+    c_together = (game.demands[0] * (together[0, 0] - game.reference_state()[0])).sum()
+    assert c_together - c_apart == pytest.approx((game.demands[0] * game.demands[1]).sum())

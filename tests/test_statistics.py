@@ -144,3 +144,15 @@ def test_results_serialize_to_json(rng):
 def test_z_for_false_alarm():
     assert st.z_for_false_alarm(1e-4) == pytest.approx(3.8906, abs=1e-3)
     assert st.z_for_false_alarm(1e-4, 10) > st.z_for_false_alarm(1e-4)
+
+
+def test_summarize_pair_on_correlated_gaussians(rng):
+    g_j = rng.normal(size=(2000, 3)) * 3.0
+    g_g = -0.1 * g_j + rng.normal(size=(2000, 3))
+    summary = st.summarize_pair(g_j, g_g, seed=5)
+    true_rho = -0.3 / math.sqrt(0.09 + 1.0)
+    assert summary.sigma_j2.ci_low < 27.0 < summary.sigma_j2.ci_high
+    assert summary.rho.ci_low < true_rho < summary.rho.ci_high
+    assert summary.mixing.alpha_star_in_unit_interval
+    assert summary.tail_j.variance_ci_reliable
+    assert json.loads(st.to_json(summary))["rho"]["estimate"] == pytest.approx(summary.rho.estimate)
