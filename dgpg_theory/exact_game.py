@@ -222,7 +222,7 @@ class EstimatorSamples:
     guidance_coefficient: np.ndarray  # [S, N], c_i
 
 
-def sample_actions(game: LoadBalancingGame, theta: np.ndarray, n_samples: int, rng: np.random.Generator):
+def sample_actions(game: LoadBalancingGame, theta: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
     """Independent categorical choices, [S, N] server indices (inverse-CDF sampling, one agent at a time)."""
     if n_samples < 2:
         raise ValueError(f"n_samples must be >= 2 (a variance needs two samples); got {n_samples}")
@@ -292,7 +292,7 @@ class EnumeratedMoments:
     g_g: np.ndarray  # [M^N, N, 4]
 
 
-def enumerate_game(game: LoadBalancingGame, theta: np.ndarray, max_joint_actions: int = 50_000):
+def enumerate_game(game: LoadBalancingGame, theta: np.ndarray, max_joint_actions: int = 50_000) -> EnumeratedMoments:
     """Exact E[R], E[d], E[ĝ_J], E[ĝ_G] by summing over every joint action (tiny N only)."""
     n_joint = game.n_servers**game.n_agents
     if n_joint > max_joint_actions:
@@ -350,7 +350,9 @@ class ScalingTable:
     relvar_g: np.ndarray
 
 
-def _scaling_row(game: LoadBalancingGame, theta: np.ndarray, n_samples: int, rng: np.random.Generator):
+def _scaling_row(
+    game: LoadBalancingGame, theta: np.ndarray, n_samples: int, rng: np.random.Generator
+) -> tuple[float, ...]:
     from dgpg_theory import statistics as st  # the statistics layer takes plain [S, d] arrays
 
     n = game.n_agents
@@ -419,7 +421,7 @@ class StationaryPoint:
     optimizer_message: str
 
 
-def stationary_point_of_reward(game: LoadBalancingGame, theta_start: np.ndarray = DEFAULT_THETA):
+def stationary_point_of_reward(game: LoadBalancingGame, theta_start: np.ndarray = DEFAULT_THETA) -> StationaryPoint:
     """Maximize the closed-form J(θ) with BFGS on its exact gradient; report ∇G and the Hessian there.
 
     For small N the maximum is often at infinity (a deterministic assignment): check the Hessian."""

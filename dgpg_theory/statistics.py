@@ -106,7 +106,7 @@ def relative_variance(samples: np.ndarray) -> float:
     return trace_variance(samples) / signal if signal > 0 else math.inf
 
 
-def dg_variance_closed_form(alpha: np.ndarray | float, sigma_j2: float, sigma_g2: float, rho: float):
+def dg_variance_closed_form(alpha: np.ndarray | float, sigma_j2: float, sigma_g2: float, rho: float) -> np.ndarray:
     """Var(ĝ_DG(α)) = (1−α)²σ_J² + α²σ_G² − 2α(1−α)ρσ_Jσ_G (Appendix F, proof of Theorem 4.2)."""
     sigma_j2, sigma_g2 = check_variance("sigma_j2", sigma_j2), check_variance("sigma_g2", sigma_g2)
     rho = check_correlation("rho", rho)
@@ -252,7 +252,7 @@ def correlation_ci(
     return bootstrap_statistic([samples_j, samples_g], trace_correlation, seed, false_alarm)
 
 
-def mean_ci(samples: np.ndarray, false_alarm: float = DEFAULT_FALSE_ALARM) -> tuple[np.ndarray, np.ndarray]:
+def mean_and_standard_error(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-coordinate mean and standard error (CLT; exact enough for bounded per-sample gradients)."""
     g = as_samples("samples", samples)
     return g.mean(axis=0), g.std(axis=0, ddof=1) / math.sqrt(g.shape[0])
@@ -260,7 +260,7 @@ def mean_ci(samples: np.ndarray, false_alarm: float = DEFAULT_FALSE_ALARM) -> tu
 
 def max_standardized_deviation(samples: np.ndarray, target: np.ndarray) -> float:
     """max_c |mean_c − target_c| / SE_c over coordinates: compare with z_for_false_alarm(·, n_coordinates)."""
-    mean, se = mean_ci(samples)
+    mean, se = mean_and_standard_error(samples)
     target = np.asarray(target, dtype=float).ravel()
     if target.shape != mean.shape:
         raise ValueError(f"target must have {mean.shape[0]} entries (one per coordinate); got {target.shape[0]}")
