@@ -1,6 +1,8 @@
 """The exact game as a testbed: closed forms, unbiasedness (Eq 2, Eq 9), and the scaling in N of the
 estimators' variances (Section 2.2, Theorem 4.2), each with the verdict the theory predicts for it."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -28,6 +30,25 @@ def test_closed_forms_match_exhaustive_enumeration(reward_scaling):
     # ½‖x − x̃‖² − c_i = ½‖x_{−i} − x̃‖² − ½‖w_i‖² does not depend on a_i (x is linear in a one-hot action).
     np.testing.assert_allclose(exact.mean_g_g, grad_g, rtol=1e-9, atol=1e-14)
     np.testing.assert_allclose(exact.mean_g_g_exact_distance, grad_g, rtol=1e-9, atol=1e-14)
+
+
+def test_linearization_is_biased_for_a_capacity_weighted_distance():
+    # Control for the check above: with d_μ = ½ Σ (x − x̃)²/μ, the same linearization c_i^μ = Σ_k w_ik
+    # (x − x̃)_{a_i,k}/μ_{a_i,k} leaves a term ½ Σ_k w_ik²/μ_{a_i,k} that depends on a_i: a bias, exactly.
+    game = exact_game.make_game(4, seed=3)
+    n, m = game.n_agents, game.n_servers
+    actions = np.array(list(itertools.product(range(m), repeat=n)))
+    probs = exact_game.policy_probabilities(game, exact_game.DEFAULT_THETA)
+    joint = np.prod(probs[np.arange(n)[None], actions], axis=1)
+    loads, reference = exact_game.server_loads(game, actions), game.reference_state()
+    weighted_distance = 0.5 * ((loads - reference) ** 2 / game.capacities).sum(axis=(1, 2))
+    deviation = (loads[np.arange(len(actions))[:, None], actions] - reference[actions]) / game.capacities[actions]
+    coefficient = (deviation * game.demands[None]).sum(axis=-1)
+    features = game.features()
+    score = features[np.arange(n)[None], actions] - np.einsum("im,imf->if", probs, features)[None]
+    exact = np.tensordot(joint, score * weighted_distance[:, None, None], axes=1)
+    linearized = np.tensordot(joint, score * coefficient[:, :, None], axes=1)
+    assert np.abs(linearized - exact).max() > 0.1 * np.abs(exact).max()
 
 
 @pytest.fixture(scope="module")
