@@ -77,17 +77,26 @@ def _best_fit_server(b, cpu, mem, candidates, cap, used, q_len):
 
 
 @_jit
-def _least_loaded_server(b, cpu, mem, candidates, cap, used, queued, q_len, admissible_only):
-    """Smallest committed dominant share; with ``admissible_only``, among servers that can ever host the job
-    and whose queue has room. -1 if none."""
+def _least_loaded_server(b, cpu, mem, candidates, cap, share, q_len, admissible_only):
+    """Smallest committed dominant share (``share``, kept current by the caller); with ``admissible_only``,
+    among servers that can ever host the job and whose queue has room. -1 if none."""
     best, best_share = -1, np.inf
     for j in candidates:
         if admissible_only and (cpu > cap[b, j, 0] or mem > cap[b, j, 1] or q_len[b, j] >= QUEUE_SLOTS):
             continue
-        share = _committed_share(b, j, cap, used, queued)
-        if share < best_share:
-            best, best_share = j, share
+        if share[j] < best_share:
+            best, best_share = j, share[j]
     return best
+
+
+@_jit
+def _committed_shares(b, cap, used, queued):
+    """[N] committed dominant share of every server of copy b (the least-loaded criterion)."""
+    n_servers = used.shape[1]
+    share = np.empty(n_servers)
+    for j in range(n_servers):
+        share[j] = _committed_share(b, j, cap, used, queued)
+    return share
 
 
 @_jit
@@ -107,13 +116,25 @@ def _largest_free(b, cap, used, q_len):
     return free_cpu, free_mem
 
 
+@_jit
+def _largest_with_room(b, cap, q_len):
+    """Largest CPU and largest memory capacity over servers whose local queue has room."""
+    room_cpu, room_mem = -1, -1
+    for j in range(q_len.shape[1]):
+        if q_len[b, j] < QUEUE_SLOTS:
+            room_cpu = max(room_cpu, cap[b, j, 0])
+            room_mem = max(room_mem, cap[b, j, 1])
+    return room_cpu, room_mem
+
+
 @_pjit
 def housekeeping(
     t, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued,
     g_cpu, g_mem, g_dur, g_len, completed,
 ):  # fmt: skip
-    """Start of step t: release finished jobs, start local-queue heads that fit (FIFO), retry the buffer."""
+    """Start of step t: release finished jobs, start local-queue heads that fit (FIFO), re-dispatch the buffer."""
     n_copies, n_servers = used.shape[0], used.shape[1]
+    all_servers = np.arange(n_servers).astype(np.int32)
     slot = t % WHEEL_SLOTS
     for b in nb.prange(n_copies):
         for j in range(n_servers):
@@ -137,17 +158,32 @@ def housekeeping(
                 queued[b, j, 0] -= cpu
                 queued[b, j, 1] -= mem
                 _start_job(b, j, cpu, mem, q_dur[b, j, h], t, eta, used, wheel_res, wheel_cnt, running)
+        # The cluster manager re-dispatches the buffer FIFO: start where the job fits now (Best-Fit), else
+        # join the least-loaded local queue with room, else wait. The buffer can hold thousands of jobs at a
+        # tidal peak, so a cheap bound (largest free amount, largest capacity with queue room) rules most of
+        # them out; the bounds are refreshed after each placement, the only time they can tighten.
         kept = 0
-        open_servers = _open_servers(b, q_len)  # starts never change q_len, so this stays valid
+        open_servers = _open_servers(b, q_len)  # placements only close servers: stays a valid superset
         free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+        room_cpu, room_mem = _largest_with_room(b, cap, q_len)
+        share = _committed_shares(b, cap, used, queued) if g_len[b] > 0 else np.empty(0)
         for g in range(g_len[b]):
             cpu, mem, duration = g_cpu[b, g], g_mem[b, g], g_dur[b, g]
             j = -1
-            if cpu <= free_cpu and mem <= free_mem:  # cheap necessary condition before the O(N) search
+            if cpu <= free_cpu and mem <= free_mem:
                 j = _best_fit_server(b, cpu, mem, open_servers, cap, used, q_len)
             if j >= 0:
                 _start_job(b, j, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running)
+                share[j] = _committed_share(b, j, cap, used, queued)
                 free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+                continue
+            if cpu <= room_cpu and mem <= room_mem:
+                j = _least_loaded_server(b, cpu, mem, all_servers, cap, share, q_len, True)
+            if j >= 0:
+                _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
+                share[j] = _committed_share(b, j, cap, used, queued)
+                free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+                room_cpu, room_mem = _largest_with_room(b, cap, q_len)
             else:
                 g_cpu[b, kept], g_mem[b, kept], g_dur[b, kept] = cpu, mem, duration
                 kept += 1
@@ -186,6 +222,9 @@ def place_jobs(
             load[0] += used[b, j, 0] + queued[b, j, 0]
             load[1] += used[b, j, 1] + queued[b, j, 1]
         open_servers = _open_servers(b, q_len)  # enqueues only close servers: stays a valid superset
+        room_cpu, room_mem = _largest_with_room(b, cap, q_len)  # a bound, refreshed after each enqueue
+        share = _committed_shares(b, cap, used, queued) if rule != RULE_GUIDANCE_GREEDY else np.empty(0)
+        least_loaded_anywhere = -1  # cached; invalid (-1) after any placement
         for a in range(offsets[b], offsets[b + 1]):
             cpu, mem, duration = job_cpu[a], job_mem[a], job_dur[a]
             if rule == RULE_GUIDANCE_GREEDY:
@@ -207,16 +246,25 @@ def place_jobs(
                 started = j >= 0
                 queue_on = j
                 if not started:
-                    queue_on = _least_loaded_server(b, cpu, mem, candidates, cap, used, queued, q_len, True)
+                    queue_on = -1
+                    if rule == RULE_AGENT or (cpu <= room_cpu and mem <= room_mem):
+                        queue_on = _least_loaded_server(b, cpu, mem, candidates, cap, share, q_len, True)
                     j = queue_on
-                    if j < 0:
-                        j = _least_loaded_server(b, cpu, mem, candidates, cap, used, queued, q_len, False)
+                    if j < 0 and rule == RULE_AGENT:
+                        j = _least_loaded_server(b, cpu, mem, candidates, cap, share, q_len, False)
+                    elif j < 0:
+                        if least_loaded_anywhere < 0:
+                            least_loaded_anywhere = _least_loaded_server(
+                                b, cpu, mem, candidates, cap, share, q_len, False
+                            )
+                        j = least_loaded_anywhere
             if started:
                 _start_job(b, j, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running)
                 out_outcome[a] = OUTCOME_STARTED
             elif queue_on >= 0:
                 _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
                 out_outcome[a] = OUTCOME_QUEUED
+                room_cpu, room_mem = _largest_with_room(b, cap, q_len)
             else:
                 g = g_len[b]
                 g_cpu[b, g], g_mem[b, g], g_dur[b, g] = cpu, mem, duration
@@ -225,6 +273,9 @@ def place_jobs(
             if out_outcome[a] != OUTCOME_BUFFERED:
                 load[0] += cpu
                 load[1] += mem
+                if rule != RULE_GUIDANCE_GREEDY:
+                    share[j] = _committed_share(b, j, cap, used, queued)
+                    least_loaded_anywhere = -1
             out_server[a] = j
             out_coefficient[a] = (cpu / resource_scale[b, 0]) * (x[b, j, 0] - x_ref[b, j, 0]) + (
                 mem / resource_scale[b, 1]
