@@ -1,0 +1,124 @@
+"""Simulator benchmark: agent decisions per second under a random policy, Best-Fit wall time on the 40 test
+scenarios, and peak memory, for N in {5, 20, 50, 200, 1500}. Each N runs in a fresh process so that its peak
+memory is its own.
+
+    python -m sim.bench [--json] [--quick] [--n 5 20 ...] [--batch 256] [--steps 200]
+
+Goals on a 2-core machine (issue #2): ≥ 2,000,000 decisions/s at N = 200, B = 256; Best-Fit on the 40 test
+scenarios at N = 200 in ≤ 10 s; N = 1500 within 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import sys
+import time
+
+import numpy as np
+
+DEFAULT_SIZES = (5, 20, 50, 200, 1500)
+QUICK_SIZES = (5, 20)
+WARMUP_STEPS = 300  # a random policy fills queues within a few hundred steps: time a loaded system
+
+
+def measure(n_servers: int, batch: int, steps: int, bestfit_scenarios: int) -> dict:
+    """One N: decisions/s at batch ``batch`` after a warm-up, then Best-Fit over full test episodes."""
+    from sim.env import BatchedEnv
+    from sim.heuristics import run_episodes
+    from sim.scenario import load_scenarios
+
+    train = load_scenarios(n_servers, "train")
+    env = BatchedEnv([train[i % len(train)] for i in range(batch)], workload_seed=1)
+    decision = env.reset()
+    rng = np.random.default_rng(0)
+    for _ in range(WARMUP_STEPS):
+        decision = env.step(rng.integers(0, env.n_clusters, decision.n_agents)).decision
+    decisions, start = 0, time.perf_counter()
+    for _ in range(steps):
+        actions = rng.integers(0, env.n_clusters, decision.n_agents)
+        decisions += len(actions)
+        decision = env.step(actions).decision
+    decisions_per_s = decisions / (time.perf_counter() - start)
+    del env
+    bestfit_s = None
+    if bestfit_scenarios:
+        start = time.perf_counter()
+        run_episodes(load_scenarios(n_servers, "test", count=bestfit_scenarios), "best-fit")
+        bestfit_s = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
+    return {
+        "n": n_servers,
+        "batch": batch,
+        "decisions_per_s": decisions_per_s,
+        "bestfit_40_s": bestfit_s,
+        "peak_mb": peak_mb,
+    }
+
+
+def _measure_in_child(queue, *args) -> None:
+    queue.put(measure(*args))
+
+
+def measure_isolated(*args) -> dict:
+    """``measure`` in a fresh process (spawned, so no memory is inherited)."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_measure_in_child, args=(queue, *args))
+    child.start()
+    row = queue.get()
+    child.join()
+    return row
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sim.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, nargs="+", default=None, help=f"server counts (default {DEFAULT_SIZES})")
+    parser.add_argument("--batch", type=int, default=256, help="environment copies stepped together (default 256)")
+    parser.add_argument("--batch-1500", type=int, default=256, help="copies at N ≥ 1000 (default 256)")
+    parser.add_argument("--steps", type=int, default=200, help="timed steps after a 300-step warm-up (default 200)")
+    parser.add_argument(
+        "--bestfit-scenarios", type=int, default=40, help="test scenarios for the Best-Fit timing; 0 skips it"
+    )
+    parser.add_argument("--quick", action="store_true", help=f"N in {QUICK_SIZES}, batch 32, 50 timed steps")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    sizes = args.n or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    batch, steps = (32, 50) if args.quick else (args.batch, args.steps)
+    for name, value, low in (
+        ("--batch", batch, 1),
+        ("--steps", steps, 1),
+        ("--bestfit-scenarios", args.bestfit_scenarios, 0),
+    ):
+        if value < low:
+            parser.error(f"{name}={value} is too small; allowed: ≥ {low}")
+    if args.bestfit_scenarios > 40:
+        parser.error(f"--bestfit-scenarios={args.bestfit_scenarios}; allowed: 0 … 40 (the test split)")
+    if any(n < 2 for n in sizes):
+        parser.error(f"--n {sizes}: every N must be ≥ 2")
+    if not args.json:
+        print(f"{'N':>6} {'batch':>6} {'decisions/s':>14} {'best-fit 40 (s)':>16} {'peak MB':>9}")
+    for n in sizes:
+        row = measure_isolated(
+            n, args.batch_1500 if n >= 1000 and not args.quick else batch, steps, args.bestfit_scenarios
+        )
+        if args.json:
+            print(json.dumps(row), flush=True)
+        else:
+            bestfit = "-" if row["bestfit_40_s"] is None else f"{row['bestfit_40_s']:.1f}"
+            print(
+                f"{n:>6} {row['batch']:>6} {row['decisions_per_s']:>14,.0f} {bestfit:>16} {row['peak_mb']:>9.0f}",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
