@@ -2,6 +2,7 @@
 (fresh job ids, shared spaces, skipped steps' rewards, seeding, errors that leave the state unchanged)."""
 
 import copy
+import itertools
 from dataclasses import fields
 
 import numba
@@ -69,8 +70,9 @@ def small_episode():
     while env.agents:
         actions = random_actions(env, rng)
         obs, rewards, terminations, truncations, infos = env.step(actions)
-        steps[-1].update(actions=actions, rewards=rewards, infos=infos, terminations=terminations)
-        steps[-1]["truncations"] = truncations
+        steps[-1].update(
+            actions=actions, rewards=rewards, infos=infos, terminations=terminations, truncations=truncations
+        )
         steps.append({"agents": list(env.agents), "obs": obs})
     reference = BatchedEnv([env.scenario], workload_seed=seed)
     decision, by_t, results = reference.reset(), {}, {}
@@ -95,6 +97,13 @@ def test_agents_are_the_deciding_jobs_with_fresh_ids(small_episode):
         decision, reference_obs = by_t[t]
         assert step["agents"] == [f"job_{j}" for j in decision.job_id]
         np.testing.assert_array_equal(np.stack([step["obs"][a] for a in step["agents"]]), reference_obs)
+    for step, after in itertools.pairwise(steps):
+        # step() returns the agents that acted (terminated, their decision observation) and the newcomers.
+        assert set(after["obs"]) == set(step["agents"]) | set(after["agents"])
+        for agent in step["agents"]:
+            np.testing.assert_array_equal(after["obs"][agent], step["obs"][agent])
+        for agent in after["agents"]:
+            assert step["rewards"][agent] == 0.0 and not step["terminations"][agent] and not step["truncations"][agent]
 
 
 def test_rewards_are_the_batched_envs_shared_rewards(small_episode):
@@ -141,7 +150,7 @@ def test_step_after_the_episode_raises(small_episode):
 
 
 # --- spaces --------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("scale", "n_actions"), [(SMALL, 5), (CLUSTERED, 25)])
+@pytest.mark.parametrize(("scale", "n_actions"), [(SMALL, 5), (CLUSTERED, 25), ("xlarge", 40)])
 def test_spaces_are_shared_and_hold_every_observation(scale, n_actions):
     env = parallel_env(scale)
     obs, _ = env.reset(seed=1)
