@@ -127,8 +127,7 @@ def _largest_with_room(b, cap, q_len):
     return room_cpu, room_mem
 
 
-@_pjit
-def housekeeping(
+def _housekeeping(
     t, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued,
     g_cpu, g_mem, g_dur, g_len, completed,
 ):  # fmt: skip
@@ -205,8 +204,7 @@ def _guidance_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, reso
     return best
 
 
-@_pjit
-def place_jobs(
+def _place_jobs(
     t, rule, job_cpu, job_mem, job_dur, offsets, actions, servers_per_cluster, order, cap, eta, used,
     wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued, g_cpu, g_mem, g_dur, g_len,
     x, x_ref, capacity_share, resource_scale, out_server, out_outcome, out_coefficient,
@@ -280,3 +278,22 @@ def place_jobs(
             out_coefficient[a] = (cpu / resource_scale[b, 0]) * (x[b, j, 0] - x_ref[b, j, 0]) + (
                 mem / resource_scale[b, 1]
             ) * (x[b, j, 1] - x_ref[b, j, 1])
+
+
+# Each batched kernel exists twice: spread over numba's threads, and serial. Waking the thread pool costs
+# milliseconds on a busy machine, more than a small batch's whole step, so small batches run serially.
+PARALLEL_MIN_COPIES = 8
+housekeeping_parallel, housekeeping_serial = _pjit(_housekeeping), _jit(_housekeeping)
+place_jobs_parallel, place_jobs_serial = _pjit(_place_jobs), _jit(_place_jobs)
+
+
+def housekeeping(t, cap, *rest) -> None:
+    """Start of step t for every copy (see ``_housekeeping``)."""
+    kernel = housekeeping_parallel if cap.shape[0] >= PARALLEL_MIN_COPIES else housekeeping_serial
+    kernel(t, cap, *rest)
+
+
+def place_jobs(t, rule, job_cpu, job_mem, job_dur, offsets, *rest) -> None:
+    """Place step t's jobs in every copy (see ``_place_jobs``)."""
+    kernel = place_jobs_parallel if len(offsets) - 1 >= PARALLEL_MIN_COPIES else place_jobs_serial
+    kernel(t, rule, job_cpu, job_mem, job_dur, offsets, *rest)

@@ -56,3 +56,21 @@ def test_kernels_match_reference(scale, rule, steps):
         ref.housekeeping(steps)
     assert [r.completed for r in references] == env.state.completed.tolist()
     assert env.state.g_len.sum() + env.state.q_len.sum() > 0, "the test must exercise queues or the buffer"
+
+
+def test_parallel_kernels_equal_serial_kernels():
+    """A batch of ≥ PARALLEL_MIN_COPIES copies runs the parallel kernels; one copy at a time runs the serial ones."""
+    from sim.kernels import PARALLEL_MIN_COPIES
+
+    scenarios = [make_scenario("medium", "train", i) for i in range(PARALLEL_MIN_COPIES + 1)]
+    batched = BatchedEnv(scenarios)
+    batched.reset()
+    singles = [BatchedEnv([s]) for s in scenarios]
+    for env in singles:
+        env.reset()
+    for t in range(150):
+        rule = "best-fit" if t % 2 else "guidance-greedy"
+        together = batched.step_heuristic(rule)
+        alone = [env.step_heuristic(rule) for env in singles]
+        np.testing.assert_array_equal(together.reward, [r.reward[0] for r in alone])
+        np.testing.assert_array_equal(together.coefficient, np.concatenate([r.coefficient for r in alone]))
