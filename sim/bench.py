@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--bestfit-scenarios", type=int, default=40, help="test scenarios for the Best-Fit timing; 0 skips it"
     )
+    parser.add_argument(
+        "--bestfit-max-n",
+        type=int,
+        default=200,
+        help="time Best-Fit only up to this N (default 200; its O(N) search per job makes N = 1500 take long); "
+        "larger N report null",
+    )
     parser.add_argument("--quick", action="store_true", help=f"N in {QUICK_SIZES}, batch 32, 50 timed steps")
     parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     return parser
