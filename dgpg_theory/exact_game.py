@@ -15,6 +15,15 @@ Monte Carlo per-agent estimators, vectorized over S samples:
   ĝ_J^i = ∇log π(a_i)·R               (no baseline)
   ĝ_J^i = ∇log π(a_i)·(R − b_loo)      (b_loo: mean of R over the other S−1 samples)
   ĝ_G^i = ∇log π(a_i)·c_i,  c_i = ⟨x − x̃, z_i⟩ = Σ_k w_ik (x_{a_i,k} − x̃_{a_i,k})   (Eq 9, Appendix D)
+
+Choices (the paper leaves them open):
+  - c_i uses the post-action load x (job i included), the state the joint action produces; with it the
+    linearization of Eq 9 is exactly unbiased for ∇_{θ^i} G here (paper_checks/test_exact_game.py).
+  - c_i therefore depends on the other agents' actions through the load of the server agent i picked, contrary
+    to §3.2 ("this coefficient does not depend on other agents' actions"); paper_checks/test_exact_game.py
+    measures how much of Var(c_i) that is.
+  - The number of servers M grows with N (M = N/2 by default): O(1) jobs per server. Every O(1)/Θ(N) verdict on
+    this game is conditional on that; ``n_servers`` fixes M instead.
 """
 
 from __future__ import annotations
@@ -24,7 +33,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import scipy.optimize
 import torch
+
+from dgpg_theory import statistics as st  # the statistics layer takes plain [S, d] arrays
 
 RewardScaling = Literal["sum", "per_agent"]
 Workload = Literal["uniform", "h1_pareto"]
@@ -107,21 +119,27 @@ def make_game(
     agents_per_server: int = 2,
     reward_scaling: RewardScaling = "sum",
     workload: Workload = "uniform",
+    n_servers: int | None = None,
 ) -> LoadBalancingGame:
     """Draw a game: servers from Table 4's instance mix (±10 % jitter, so no two servers are identical and
     the softmax score never vanishes), jobs from a light-tailed uniform workload or from the bimodal
-    clipped-Pareto workload of H.1 (tail index 1.7–2.2: its rare huge jobs make the scaling fits noisy).
+    clipped-Pareto workload of H.1 (demands drawn once per game, then fixed).
 
-    Demands and capacities are in units of the mean instance (32 vCPU, 150 GB) so both resources are O(1).
+    M = max(2, ⌈N / agents_per_server⌉) servers, or exactly ``n_servers`` if given (then agents_per_server is
+    ignored). Demands and capacities are in units of the mean instance (32 vCPU, 150 GB) so both resources are
+    O(1).
     """
     if n_agents < 1:
         raise ValueError(f"n_agents must be >= 1; got {n_agents}")
     if agents_per_server < 1:
         raise ValueError(f"agents_per_server must be >= 1; got {agents_per_server}")
+    if n_servers is not None and n_servers < 1:
+        raise ValueError(f"n_servers must be >= 1 (or None for max(2, ⌈N/agents_per_server⌉)); got {n_servers}")
     if workload not in ("uniform", "h1_pareto"):
         raise ValueError(f"workload must be 'uniform' or 'h1_pareto'; got {workload!r}")
     rng = np.random.default_rng(seed)
-    n_servers = max(2, -(-n_agents // agents_per_server))
+    if n_servers is None:
+        n_servers = max(2, -(-n_agents // agents_per_server))
     kinds = rng.choice(len(_INSTANCE_WEIGHTS), size=n_servers, p=_INSTANCE_WEIGHTS)
     capacities = _INSTANCE_CAPACITIES[kinds] * rng.uniform(0.9, 1.1, (n_servers, 2))
     unit = np.array([32.0, 150.0])
@@ -220,6 +238,7 @@ class EstimatorSamples:
     g_g: np.ndarray
     reward: np.ndarray  # [S]
     guidance_coefficient: np.ndarray  # [S, N], c_i
+    actions: np.ndarray  # [S, N], the server each agent picked
 
 
 def sample_actions(game: LoadBalancingGame, theta: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -251,25 +270,47 @@ def leave_one_out_mean(values: np.ndarray) -> np.ndarray:
     return (values.sum() - values) / (n - 1)
 
 
+def rewards(game: LoadBalancingGame, loads: np.ndarray) -> np.ndarray:
+    """R = −Σ_j Σ_k x_jk²/μ_jk (Eq 15, negated), times 1/N for the per-agent reward of H.3; shape [S]."""
+    return -(loads**2 / game.capacities).sum(axis=(1, 2)) * game.reward_factor
+
+
+def guidance_coefficients(
+    game: LoadBalancingGame, actions: np.ndarray, loads: np.ndarray, capacity_weighted: bool = False
+) -> np.ndarray:
+    """c_i = ⟨x − x̃, z_i⟩ = Σ_k w_ik (x − x̃)_{a_i,k} on the post-action load (Eq 9, Appendix D), [S, N].
+
+    ``capacity_weighted`` divides the deviation by μ_{a_i,k}: the linearization of d_μ = ½ Σ (x − x̃)²/μ,
+    used only as a control (that linearization is biased)."""
+    deviation = loads[np.arange(actions.shape[0])[:, None], actions] - game.reference_state()[actions]
+    if capacity_weighted:
+        deviation = deviation / game.capacities[actions]
+    return (deviation * game.demands[None]).sum(axis=-1)
+
+
+def score_functions(game: LoadBalancingGame, theta: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """∇_{θ^i} log π(a_i) = φ(i, a_i) − E_π φ(i, ·) for every sample and agent, [S, N, 4]."""
+    phi = game.features()
+    mean_feature = np.einsum("im,imf->if", policy_probabilities(game, theta), phi)
+    return phi[np.arange(game.n_agents)[None, :], actions] - mean_feature[None]
+
+
 def sample_estimators(
     game: LoadBalancingGame, theta: np.ndarray, n_samples: int, rng: np.random.Generator
 ) -> EstimatorSamples:
     """Draw S joint actions and return ĝ_J^i (both variants) and ĝ_G^i for every agent (Eq 2, Eq 9)."""
     actions = sample_actions(game, theta, n_samples, rng)
     loads = server_loads(game, actions)
-    reward = -(loads**2 / game.capacities).sum(axis=(1, 2)) * game.reward_factor
-    agents = np.arange(game.n_agents)[None, :]
-    deviation_at_choice = loads[np.arange(n_samples)[:, None], actions] - game.reference_state()[actions]
-    coefficient = (deviation_at_choice * game.demands[None]).sum(axis=-1)  # c_i = ⟨x − x̃, z_i⟩
-    phi = game.features()
-    probs = policy_probabilities(game, theta)
-    score = phi[agents, actions] - np.einsum("im,imf->if", probs, phi)[None]  # ∇_θ log π(a_i), [S, N, 4]
+    reward = rewards(game, loads)
+    coefficient = guidance_coefficients(game, actions, loads)
+    score = score_functions(game, theta, actions)
     return EstimatorSamples(
         g_j_plain=score * reward[:, None, None],
         g_j_baseline=score * (reward - leave_one_out_mean(reward))[:, None, None],
         g_g=score * coefficient[:, :, None],
         reward=reward,
         guidance_coefficient=coefficient,
+        actions=actions,
     )
 
 
@@ -301,12 +342,10 @@ def enumerate_game(game: LoadBalancingGame, theta: np.ndarray, max_joint_actions
     probs = policy_probabilities(game, theta)
     joint_prob = np.prod(probs[np.arange(game.n_agents)[None, :], actions], axis=1)
     loads = server_loads(game, actions)
-    reward = -(loads**2 / game.capacities).sum(axis=(1, 2)) * game.reward_factor
+    reward = rewards(game, loads)
     distance = 0.5 * ((loads - game.reference_state()[None]) ** 2).sum(axis=(1, 2))
-    deviation = loads[np.arange(n_joint)[:, None], actions] - game.reference_state()[actions]
-    coefficient = (deviation * game.demands[None]).sum(axis=-1)
-    phi = game.features()
-    score = phi[np.arange(game.n_agents)[None, :], actions] - np.einsum("im,imf->if", probs, phi)[None]
+    coefficient = guidance_coefficients(game, actions, loads)
+    score = score_functions(game, theta, actions)
     g_j = score * reward[:, None, None]
     g_g = score * coefficient[:, :, None]
 
@@ -335,7 +374,9 @@ def enumerate_game(game: LoadBalancingGame, theta: np.ndarray, max_joint_actions
 class ScalingTable:
     """One row per (N, replicate). Variances are per agent: Σ_i tr Cov(ĝ^i) / N. The per-agent reward of H.3
     is R/N on the same draw, so its estimators are the summed ones divided by N. Relative variances divide by
-    Σ_i ‖∇_{θ^i}‖² (exact), so they are the same for both reward scalings."""
+    Σ_i ‖∇_{θ^i}‖² (exact), so they are the same for both reward scalings. ρ is pooled over agents (the
+    trace correlation of the stacked [S, N·4] estimates, see dgpg_theory.statistics): the ρ of one α shared by
+    all agents. ``n_servers`` is M of each game."""
 
     n_agents: np.ndarray
     var_j_plain_sum: np.ndarray
@@ -348,13 +389,12 @@ class ScalingTable:
     relvar_j_plain: np.ndarray
     relvar_j_baseline: np.ndarray
     relvar_g: np.ndarray
+    n_servers: np.ndarray | None = None
 
 
 def _scaling_row(
     game: LoadBalancingGame, theta: np.ndarray, n_samples: int, rng: np.random.Generator
-) -> tuple[float, ...]:
-    from dgpg_theory import statistics as st  # the statistics layer takes plain [S, d] arrays
-
+) -> dict[str, float]:
     n = game.n_agents
     samples = sample_estimators(game, theta, n_samples, rng)
     grad_j, grad_g = exact_gradients(game, theta)
@@ -362,19 +402,20 @@ def _scaling_row(
         getattr(samples, k).reshape(n_samples, -1) for k in ("g_j_plain", "g_j_baseline", "g_g")
     )
     var_plain, var_baseline, var_g = (st.trace_variance(g) for g in (plain, baseline, guidance))
-    return (
-        n,
-        var_plain / n,
-        var_baseline / n,
-        st.trace_variance(plain / n) / n,
-        st.trace_variance(baseline / n) / n,
-        var_g / n,
-        st.trace_correlation(baseline, guidance),
-        st.trace_correlation(plain, guidance),
-        var_plain / (grad_j**2).sum(),
-        var_baseline / (grad_j**2).sum(),
-        var_g / (grad_g**2).sum(),
-    )
+    return {
+        "n_agents": n,
+        "var_j_plain_sum": var_plain / n,
+        "var_j_baseline_sum": var_baseline / n,
+        "var_j_plain_per_agent": st.trace_variance(plain / n) / n,
+        "var_j_baseline_per_agent": st.trace_variance(baseline / n) / n,
+        "var_g": var_g / n,
+        "rho_baseline": st.trace_correlation(baseline, guidance),
+        "rho_plain": st.trace_correlation(plain, guidance),
+        "relvar_j_plain": var_plain / (grad_j**2).sum(),
+        "relvar_j_baseline": var_baseline / (grad_j**2).sum(),
+        "relvar_g": var_g / (grad_g**2).sum(),
+        "n_servers": game.n_servers,
+    }
 
 
 def measure_scaling(
@@ -386,21 +427,22 @@ def measure_scaling(
     n_servers: int | None = None,
 ) -> ScalingTable:
     """Per-agent σ_J² (both variants, both reward scalings), σ_G², ρ and relative variances for each N, on
-    independent games (summed reward), all random streams spawned from one seed. By default M = N/2
-    servers; ``n_servers`` fixes M instead, so that the jobs per server grow with N."""
+    independent games (summed reward), all random streams spawned from one seed. By default M = max(2, ⌈N/2⌉)
+    servers (O(1) jobs per server); ``n_servers`` fixes M instead, so that the jobs per server grow with N."""
     if replicates < 1:
         raise ValueError(f"replicates must be >= 1; got {replicates}")
     if any(n < 1 for n in n_values):
         raise ValueError(f"n_values must all be >= 1; got {n_values}")
+    if n_servers is not None and n_servers < 1:
+        raise ValueError(f"n_servers must be >= 1 (or None for M = N/2); got {n_servers}")
     streams = np.random.SeedSequence(seed).spawn(len(n_values) * replicates)
     rows = []
     for stream, (n, _) in zip(streams, itertools.product(n_values, range(replicates)), strict=True):
         game_seed, sample_seed = stream.generate_state(2)
-        per_server = 2 if n_servers is None else -(-n // n_servers)
-        game = make_game(n, int(game_seed), agents_per_server=per_server)
+        game = make_game(n, int(game_seed), agents_per_server=2, n_servers=n_servers)
         rows.append(_scaling_row(game, theta, n_samples, np.random.default_rng(sample_seed)))
-    columns = np.array(rows, dtype=float).T
-    return ScalingTable(columns[0].astype(int), *columns[1:])
+    columns = {name: np.array([row[name] for row in rows]) for name in rows[0]}
+    return ScalingTable(**columns)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -425,7 +467,6 @@ def stationary_point_of_reward(game: LoadBalancingGame, theta_start: np.ndarray 
     """Maximize the closed-form J(θ) with BFGS on its exact gradient; report ∇G and the Hessian there.
 
     For small N the maximum is often at infinity (a deterministic assignment): check the Hessian."""
-    import scipy.optimize
 
     def negative_reward_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         grad_j, _ = exact_gradients(game, theta)

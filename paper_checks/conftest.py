@@ -1,7 +1,21 @@
 """Shared, session-scoped measurements on the exact game (dgpg_theory.exact_game), all from fixed seeds.
 
-The scaling range N = 256…2048 (M = N/2 servers) is the asymptotic regime of the game: below M ≈ 128 the
-per-agent σ_G² still rises while the servers' capacity mix fills in (see the README's Findings)."""
+Three scaling tables, all with 16 independent games per N and 400 joint-action samples per game:
+
+- ``scaling_table``: N = 256…2048 with M = N/2 servers (O(1) jobs per server). The slope-based O(1) and Θ(N)
+  verdicts use this window.
+- ``small_n_table``: N = 16…512, M = N/2. History, stated because the window above was chosen after it: the
+  checks were first run on N = 16…512, where the O(1) equivalence test for σ_G² failed (slope 0.285 ± 0.038,
+  TOST p = 0.82 at δ = 0.25). The window was then moved to N = 256…2048, where σ_G² has a slope of 0.08 ± 0.03
+  (σ_G² 0.073 → 0.085, slope ≠ 0 at p ≈ 0.005) and the test passes only because δ = 0.25 admits it. The data
+  do not support the first justification given for the move ("σ_G² still rises below M ≈ 128"): the per-N
+  mean σ_G² rises from 0.032 (N = 16) to 0.084 (N = 64) and is flat from N = 64 (M = 32) on. The failure on
+  N = 16…512 is kept as a strict xfail, and a check that needs no window (statistics.growth_ratio over all
+  N = 16…2048) decides boundedness. Fair summary: σ_G² stays bounded, 0.03–0.085 for N = 16…2048 with
+  M = N/2; the slope-based O(1) test passes only for N ≥ 256, with δ = 0.25.
+- ``fixed_servers_table``: N = 16…256 with M = 8 servers fixed, so the jobs per server grow with N. There
+  σ_G² grows like N: every O(1) verdict of the theory layer is conditional on O(1) jobs per server.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +26,9 @@ from dgpg_theory import exact_game
 
 SEED = 20261124
 SCALING_N = [256, 512, 1024, 2048]
+SMALL_N = [16, 32, 64, 128, 256, 512]
+FIXED_SERVERS_N = [16, 32, 64, 128, 256]
+FIXED_SERVERS = 8
 SCALING_REPLICATES = 16
 SCALING_SAMPLES = 400
 
@@ -19,6 +36,18 @@ SCALING_SAMPLES = 400
 @pytest.fixture(scope="session")
 def scaling_table() -> exact_game.ScalingTable:
     return exact_game.measure_scaling(SCALING_N, SCALING_REPLICATES, SCALING_SAMPLES, SEED)
+
+
+@pytest.fixture(scope="session")
+def small_n_table() -> exact_game.ScalingTable:
+    return exact_game.measure_scaling(SMALL_N, SCALING_REPLICATES, SCALING_SAMPLES, SEED)
+
+
+@pytest.fixture(scope="session")
+def fixed_servers_table() -> exact_game.ScalingTable:
+    return exact_game.measure_scaling(
+        FIXED_SERVERS_N, SCALING_REPLICATES, SCALING_SAMPLES, SEED, n_servers=FIXED_SERVERS
+    )
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +68,9 @@ def mid_game_batches(mid_game) -> tuple[exact_game.EstimatorSamples, exact_game.
 def flat(samples: np.ndarray) -> np.ndarray:
     """[S, N, d] per-agent estimates → [S, N·d]: tr Cov of the stack is Σ_i tr Cov(ĝ^i)."""
     return samples.reshape(samples.shape[0], -1)
+
+
+def per_n_means(table: exact_game.ScalingTable, column: str) -> dict[int, float]:
+    """Mean of a column over the games at each N, for printing next to the verdicts."""
+    values = getattr(table, column)
+    return {int(n): float(values[table.n_agents == n].mean()) for n in np.unique(table.n_agents)}

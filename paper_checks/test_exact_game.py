@@ -9,7 +9,7 @@ import pytest
 from dgpg_theory import exact_game
 from dgpg_theory import statistics as st
 
-from .conftest import SEED, flat
+from .conftest import SEED, flat, per_n_means
 
 # ----------------------------------------------------------------------------------------------------------
 # Closed forms and unbiasedness
@@ -36,18 +36,16 @@ def test_linearization_is_biased_for_a_capacity_weighted_distance():
     # Control for the check above: with d_μ = ½ Σ (x − x̃)²/μ, the same linearization c_i^μ = Σ_k w_ik
     # (x − x̃)_{a_i,k}/μ_{a_i,k} leaves a term ½ Σ_k w_ik²/μ_{a_i,k} that depends on a_i: a bias, exactly.
     game = exact_game.make_game(4, seed=3)
-    n, m = game.n_agents, game.n_servers
-    actions = np.array(list(itertools.product(range(m), repeat=n)))
+    actions = np.array(list(itertools.product(range(game.n_servers), repeat=game.n_agents)))
     probs = exact_game.policy_probabilities(game, exact_game.DEFAULT_THETA)
-    joint = np.prod(probs[np.arange(n)[None], actions], axis=1)
-    loads, reference = exact_game.server_loads(game, actions), game.reference_state()
-    weighted_distance = 0.5 * ((loads - reference) ** 2 / game.capacities).sum(axis=(1, 2))
-    deviation = (loads[np.arange(len(actions))[:, None], actions] - reference[actions]) / game.capacities[actions]
-    coefficient = (deviation * game.demands[None]).sum(axis=-1)
-    features = game.features()
-    score = features[np.arange(n)[None], actions] - np.einsum("im,imf->if", probs, features)[None]
+    joint = np.prod(probs[np.arange(game.n_agents)[None], actions], axis=1)
+    loads = exact_game.server_loads(game, actions)
+    weighted_distance = 0.5 * ((loads - game.reference_state()) ** 2 / game.capacities).sum(axis=(1, 2))
+    coefficient = exact_game.guidance_coefficients(game, actions, loads, capacity_weighted=True)
+    score = exact_game.score_functions(game, exact_game.DEFAULT_THETA, actions)
     exact = np.tensordot(joint, score * weighted_distance[:, None, None], axes=1)
     linearized = np.tensordot(joint, score * coefficient[:, :, None], axes=1)
+    print("max |bias| / max |exact| =", np.abs(linearized - exact).max() / np.abs(exact).max())
     assert np.abs(linearized - exact).max() > 0.1 * np.abs(exact).max()
 
 
@@ -82,18 +80,69 @@ def test_negative_control_a_score_without_its_mean_is_detected_as_biased(unbiase
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Scaling in N (N = 256…2048, 16 independent games per N): slope of log σ² on log N
+# §3.2: "the guidance coefficient does not depend on other agents' actions"
 # ----------------------------------------------------------------------------------------------------------
+
+
+def _share_of_variance_from_other_agents(coefficient: np.ndarray, actions: np.ndarray) -> float:
+    """E[Var(c_i | a_i)] / Var(c_i), pooled over agents: 0 iff each c_i is a function of a_i alone."""
+    within, total = 0.0, 0.0
+    for agent in range(coefficient.shape[1]):
+        c, a = coefficient[:, agent], actions[:, agent]
+        total += ((c - c.mean()) ** 2).sum()
+        within += sum(((c[a == j] - c[a == j].mean()) ** 2).sum() for j in np.unique(a))
+    return within / total
+
+
+def _own_action_part(coefficient: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """E[c_i | a_i] estimated per (agent, server): the part of c_i that depends on a_i alone."""
+    own = np.empty_like(coefficient)
+    for agent in range(coefficient.shape[1]):
+        for j in np.unique(actions[:, agent]):
+            chosen = actions[:, agent] == j
+            own[chosen, agent] = coefficient[chosen, agent].mean()
+    return own
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="§3.2 says c_i = ⟨x − x̃, z_i⟩ does not depend on other agents' actions. With x the post-action load it "
+    "does, through the load of the server agent i picked: on the 16-job, 8-server game (4000 draws) "
+    "E[Var(c_i | a_i)]/Var(c_i) = 0.97: 97 % of the variance of c_i comes from the other agents' actions.",
+)
+def test_guidance_coefficient_is_a_function_of_the_own_action_alone(mid_game_batches):
+    batch = mid_game_batches[0]
+    share = _share_of_variance_from_other_agents(batch.guidance_coefficient, batch.actions)
+    print(f"E[Var(c_i | a_i)] / Var(c_i) = {share:.3f}")
+    assert share < 1e-9
+
+
+def test_control_the_dependence_check_passes_for_a_coefficient_of_the_own_action(mid_game_batches):
+    # The check above can pass: on E[c_i | a_i], a function of a_i alone, it finds no other-agent variance.
+    batch = mid_game_batches[0]
+    own = _own_action_part(batch.guidance_coefficient, batch.actions)
+    assert _share_of_variance_from_other_agents(own, batch.actions) < 1e-9
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Scaling in N, 16 independent games per N: slopes of log σ² on log N, tested by equivalence (TOST) with the
+# margin statistics.EQUIVALENCE_MARGIN = 0.25. Condition of every verdict here: O(1) jobs per server (M = N/2);
+# with M fixed the verdicts change (fixed_servers_table, below). The window N = 256…2048 was chosen after
+# N = 16…512 failed (see conftest.py); the window-free boundedness check is growth_ratio over N = 16…2048.
+# ----------------------------------------------------------------------------------------------------------
+
+DELTA = st.EQUIVALENCE_MARGIN
 
 
 def _fit(table, column: str) -> st.SlopeFit:
     fit = st.fit_log_log_slope(table.n_agents, getattr(table, column))
-    print(column, st.check_slope_equals(fit, 1).message)
+    print(column, "per-N means:", {n: f"{v:.4g}" for n, v in per_n_means(table, column).items()})
+    print(f"  slope {fit.slope:.3f} ± {fit.slope_se:.3f} (CI at 1e-4 [{fit.ci_low:.3f}, {fit.ci_high:.3f}])")
     return fit
 
 
 @pytest.mark.parametrize(
-    ("column", "slope"),
+    ("column", "power"),
     [
         ("var_j_baseline_sum", 1),  # Section 2.2 / Kuba et al.: Θ(N) with a baseline, summed reward
         ("var_j_plain_sum", 2),  # no baseline: E[R]² = Θ(N²) dominates
@@ -102,31 +151,109 @@ def _fit(table, column: str) -> st.SlopeFit:
         ("relvar_j_plain", 2),
     ],
 )
-def test_variance_grows_like_the_predicted_power_of_n(scaling_table, column, slope):
-    assert st.check_slope_equals(_fit(scaling_table, column), slope).holds
+def test_variance_grows_like_the_predicted_power_of_n(scaling_table, column, power):
+    """Θ(N^power) by TOST |slope − power| < 0.25, N = 256…2048, M = N/2 (O(1) jobs per server)."""
+    verdict = st.check_slope_theta(_fit(scaling_table, column), power, DELTA)
+    print(verdict.message)
+    assert verdict.holds
 
 
 @pytest.mark.parametrize("column", ["var_g", "relvar_g", "var_j_plain_per_agent"])
 def test_variance_is_o1_by_equivalence_test(scaling_table, column):
-    verdict = st.check_slope_equivalent(_fit(scaling_table, column), center=0.0, delta=0.25)
+    """O(1) by TOST |slope| < 0.25, N = 256…2048, M = N/2 (O(1) jobs per server). For var_g this passes with a
+    slope that is small but not 0 (see conftest.py); the margin, not a flat curve, carries the verdict."""
+    verdict = st.check_slope_equivalent(_fit(scaling_table, column), 0.0, DELTA)
     print(verdict.message)
     assert verdict.holds
 
 
 @pytest.mark.xfail(
     strict=True,
+    reason="O(1) σ_G² by the slope test fails on N = 16…512 (M = N/2, 16 games per N; the window first run, "
+    "see conftest.py): slope 0.285 ± 0.038, TOST |slope| < 0.25 p = 0.82. σ_G² rises from 0.032 (N = 16) to "
+    "0.084 (N = 64) and is flat from there (0.081 at N = 512): bounded, but not flat over this window.",
+)
+def test_sigma_g_is_o1_by_equivalence_test_on_n_16_to_512(small_n_table):
+    verdict = st.check_slope_equivalent(_fit(small_n_table, "var_g"), 0.0, DELTA)
+    print(verdict.message)
+    assert verdict.holds
+
+
+def _growth(tables, column: str) -> tuple[st.EstimateWithCI, float]:
+    """growth_ratio over every N of the tables, and the a-priori bound √(N_max/N_min): the geometric midpoint
+    between no growth (ratio 1) and linear growth (ratio N_max/N_min)."""
+    n = np.concatenate([t.n_agents for t in tables])
+    values = np.concatenate([getattr(t, column) for t in tables])
+    ratio = st.growth_ratio(n, values, seed=SEED)
+    bound = float(np.sqrt(n.max() / n.min()))
+    print(
+        f"{column}: max_N mean / mean at N = {n.min()}: {ratio.estimate:.2f}, upper bound at 1e-4 "
+        f"{ratio.ci_high:.2f}; a-priori limit √({n.max()}/{n.min()}) = {bound:.1f}"
+    )
+    return ratio, bound
+
+
+def test_sigma_g_stays_bounded_over_all_n(small_n_table, scaling_table):
+    """σ_G² = O(1) without a fitting window: over N = 16…2048 (M = N/2) the largest per-N mean σ_G² is at most
+    a constant times σ_G²(16), with an upper bound (1e-4) below √(2048/16) ≈ 11."""
+    ratio, bound = _growth([small_n_table, scaling_table], "var_g")
+    assert ratio.ci_high < bound
+
+
+def test_negative_control_boundedness_check_rejects_a_growing_variance(small_n_table, scaling_table):
+    ratio, bound = _growth([small_n_table, scaling_table], "var_j_baseline_sum")
+    assert not ratio.ci_high < bound
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="σ_G² = O(1) (Theorem 4.2) needs O(1) jobs per server: with M = 8 servers fixed (N = 16…256, 16 games "
+    "per N) σ_G² grows like N, slope 1.11 ± 0.08 (TOST |slope| < 0.25 p = 1), per-N mean 0.032 → 0.93, "
+    "growth ratio 29 (upper bound 127 > √16 = 4).",
+)
+def test_sigma_g_is_o1_with_a_fixed_number_of_servers(fixed_servers_table):
+    verdict = st.check_slope_equivalent(_fit(fixed_servers_table, "var_g"), 0.0, DELTA)
+    print(verdict.message)
+    _growth([fixed_servers_table], "var_g")
+    assert verdict.holds
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="The scale-free Θ(N) of σ_J² (relative variance, baselined) needs O(1) jobs per server: with M = 8 "
+    "fixed (N = 16…256) its slope is 0.22 ± 0.08 (TOST |slope − 1| < 0.25 p = 1).",
+)
+def test_relative_sigma_j_is_theta_n_with_a_fixed_number_of_servers(fixed_servers_table):
+    verdict = st.check_slope_theta(_fit(fixed_servers_table, "relvar_j_baseline"), 1, DELTA)
+    print(verdict.message)
+    assert verdict.holds
+
+
+def _alpha_stars(table, var_j: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    return np.array([st.optimal_mixing(j, g, r).alpha_star for j, g, r in zip(var_j, table.var_g, rho, strict=True)])
+
+
+@pytest.mark.xfail(
+    strict=True,
     reason="Var(ĝ_J) = Θ(N) (Section 4.2) fails with the paper's own reward scaling (H.3 divides by N): the "
-    "baselined per-agent σ_J² falls like 1/N on the exact game, slope −0.975 ± 0.015 (CI at 1e-4: −1.04 to "
-    "−0.91; N = 256…2048, 16 games per N). The scale-free relative variance tr Cov/‖E ĝ‖² does grow like N "
-    "(slope 1.04 ± 0.03).",
+    "baselined per-agent σ_J² falls like 1/N on the exact game, slope −0.975 ± 0.015 (N = 256…2048, 16 games "
+    "per N; TOST |slope − 1| < 0.25 p = 1). The scale-free relative variance does grow like N (slope 1.04 ± 0.03). "
+    "With R/N the mixing also reverses: α* = −6.2e-4 (N = 256) … −9.8e-5 (N = 2048), so the best α in [0, 1] is "
+    "0, not 'α* → 1'. Theorem 4.2's comparison of absolute variances is not scale-free.",
 )
 def test_paper_theta_n_claim_with_the_per_agent_reward(scaling_table):
-    assert st.check_slope_equals(_fit(scaling_table, "var_j_baseline_per_agent"), 1).holds
+    alpha_star = _alpha_stars(scaling_table, scaling_table.var_j_baseline_per_agent, scaling_table.rho_baseline)
+    for n in np.unique(scaling_table.n_agents):
+        chosen = alpha_star[scaling_table.n_agents == n]
+        print(f"N = {n}: α* with R/N mean {chosen.mean():.2g}, range [{chosen.min():.2g}, {chosen.max():.2g}]")
+    verdict = st.check_slope_theta(_fit(scaling_table, "var_j_baseline_per_agent"), 1, DELTA)
+    print(verdict.message)
+    assert verdict.holds
 
 
 def test_negative_control_theta_n_check_rejects_a_variance_that_does_not_grow(scaling_table):
-    assert not st.check_slope_equals(_fit(scaling_table, "var_g"), 1).holds
+    assert not st.check_slope_theta(_fit(scaling_table, "var_g"), 1, DELTA).holds
 
 
 def test_negative_control_o1_check_rejects_a_variance_that_grows(scaling_table):
-    assert not st.check_slope_equivalent(_fit(scaling_table, "var_j_baseline_sum"), 0.0, 0.25).holds
+    assert not st.check_slope_equivalent(_fit(scaling_table, "var_j_baseline_sum"), 0.0, DELTA).holds

@@ -5,6 +5,7 @@ import pytest
 
 from dgpg_theory import exact_game
 from dgpg_theory.symbolic import cauchy_schwarz
+from dgpg_theory.symbolic.identity import is_zero, server_symbols
 
 
 @pytest.mark.parametrize("n", range(2, 9))
@@ -22,11 +23,10 @@ def test_general_n_argument_and_the_full_result():
 
 def test_identity_checker_rejects_a_wrong_certificate():
     # Negative control: the identity check must be able to fail (here a certificate missing a factor 1/2).
-    import sympy as sp
-
-    x, mu = sp.symbols("x1:4", real=True), sp.symbols("mu1:4", positive=True)
+    x, mu = server_symbols(3)
     gap = sum(mu) * sum(xi**2 / mi for xi, mi in zip(x, mu, strict=True)) - sum(x) ** 2
-    assert not cauchy_schwarz._is_zero(gap - cauchy_schwarz.sos_certificate(x, mu) / 2)
+    assert is_zero(gap - cauchy_schwarz.sos_certificate(x, mu))
+    assert not is_zero(gap - cauchy_schwarz.sos_certificate(x, mu) / 2)
 
 
 def _ik(loads: np.ndarray, game: exact_game.LoadBalancingGame) -> np.ndarray:

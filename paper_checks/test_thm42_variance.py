@@ -1,4 +1,10 @@
-"""Theorem 4.2 / Appendix F on the exact game: the variance quadratic, the sign of ρ, and O(1) at α*."""
+"""Theorem 4.2 / Appendix F on the exact game: the variance quadratic, the sign of ρ, and O(1) at α*.
+
+Conditions of every measured verdict here: uniform demands, O(1) jobs per server (M = N/2), σ² and ρ pooled
+over agents with one α for all agents (dgpg_theory.statistics). With M fixed, σ_G² grows like N (see
+paper_checks/test_exact_game.py). That the closed form of Appendix F, with measured moments plugged in, equals
+the variance of the mixed samples is an algebraic identity (tr Cov is bilinear), checked in
+tests/test_statistics.py; it is not evidence for Theorem 4.2 and is not repeated here."""
 
 import numpy as np
 import pytest
@@ -7,9 +13,7 @@ import scipy.stats
 from dgpg_theory import statistics as st
 from dgpg_theory.symbolic import variance_quadratic
 
-from .conftest import flat
-
-ALPHAS = np.linspace(0.0, 1.0, 11)
+from .conftest import flat, per_n_means
 
 
 @pytest.mark.parametrize("step", variance_quadratic.verify_theorem_42(), ids=lambda r: r.claim[:40])
@@ -18,83 +22,110 @@ def test_symbolic_steps_of_theorem_42(step):
     assert step.verified
 
 
-def _closed_form_vs_empirical(batch_a, batch_b, flip_rho: bool = False) -> float:
-    """Largest standardized gap over the α grid between the closed form, with σ_J², σ_G², ρ plugged in from
-    batch A, and the variance of the mixed samples of an independent batch B."""
-
-    def closed_form(g_j, g_g):
-        rho = st.trace_correlation(g_j, g_g) * (-1.0 if flip_rho else 1.0)
-        return st.dg_variance_closed_form(ALPHAS, st.trace_variance(g_j), st.trace_variance(g_g), rho)
-
-    def empirical(g_j, g_g):
-        return st.dg_variance_empirical(g_j, g_g, ALPHAS)
-
-    a = st.bootstrap_statistics([flat(batch_a.g_j_baseline), flat(batch_a.g_g)], closed_form, seed=11, n_resamples=300)
-    b = st.bootstrap_statistics([flat(batch_b.g_j_baseline), flat(batch_b.g_g)], empirical, seed=12, n_resamples=300)
-    gaps = [
-        abs(x.estimate - y.estimate) / np.hypot(x.standard_error, y.standard_error) for x, y in zip(a, b, strict=True)
-    ]
-    print("closed form (A):", np.round([x.estimate for x in a], 4))
-    print("empirical   (B):", np.round([y.estimate for y in b], 4))
-    return max(gaps)
+# ----------------------------------------------------------------------------------------------------------
+# The sign of ρ = Corr(ĝ_J, ĝ_G)
+# ----------------------------------------------------------------------------------------------------------
 
 
-def test_closed_form_variance_matches_independent_empirical_variance_over_alpha(mid_game_batches):
-    assert _closed_form_vs_empirical(*mid_game_batches) < st.z_for_false_alarm(1e-4, len(ALPHAS))
-
-
-def test_negative_control_a_flipped_rho_is_detected(mid_game_batches):
-    assert _closed_form_vs_empirical(*mid_game_batches, flip_rho=True) > st.z_for_false_alarm(1e-4, len(ALPHAS))
-
-
-def _rho_interval(batch, flip: bool = False) -> st.EstimateWithCI:
-    sign = -1.0 if flip else 1.0
-    return st.correlation_ci(flat(batch.g_j_baseline), sign * flat(batch.g_g), seed=13)
+def _rho_interval(g_j: np.ndarray, g_g: np.ndarray) -> st.EstimateWithCI:
+    interval = st.correlation_ci(flat(g_j), flat(g_g), seed=13)
+    print(f"ρ = {interval.estimate:.3f}, CI at 1e-4 [{interval.ci_low:.3f}, {interval.ci_high:.3f}]")
+    return interval
 
 
 def test_measured_rho_is_negative(mid_game_batches, scaling_table):
-    interval = _rho_interval(mid_game_batches[0])
-    print(interval)
-    assert interval.ci_high < 0
+    batch = mid_game_batches[0]
+    assert _rho_interval(batch.g_j_baseline, batch.g_g).ci_high < 0
     negatives = int((scaling_table.rho_baseline < 0).sum())
     n = scaling_table.rho_baseline.size
+    print(f"{negatives} of {n} games at N = 256…2048 have ρ < 0")
     assert scipy.stats.binomtest(negatives, n, 0.5, alternative="greater").pvalue < 1e-4
 
 
-def test_negative_control_rho_of_a_sign_flipped_guidance_estimator_is_not_negative(mid_game_batches):
-    assert not _rho_interval(mid_game_batches[0], flip=True).ci_high < 0
+def test_negative_control_rho_of_independent_batches_is_not_negative(mid_game_batches):
+    # ĝ_J from batch A and ĝ_G from batch B are independent (true ρ = 0): the check must not call that negative.
+    batch_a, batch_b = mid_game_batches
+    assert not _rho_interval(batch_a.g_j_baseline, batch_b.g_g).ci_high < 0
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Theorem 4.2 assumes ρ = Corr(ĝ_J, ĝ_G) ∈ (0, 1); on the exact game ρ < 0: ρ = −0.28 (CI at 1e-4: "
-    "−0.32 to −0.23) at N = 16, and all 64 games at N = 256…2048 give ρ < 0 (mean −0.062 at N = 256 to −0.022 "
-    "at N = 2048; |ρ| ∝ N^(−0.49 ± 0.03)). This is the sign 'both directions improve J' predicts "
-    "(Corr(ĝ_J, −ĝ_G) > 0); Eq 13 holds for either sign.",
+    reason="Theorem 4.2 assumes ρ = Corr(ĝ_J, ĝ_G) ∈ (0, 1); on the exact game ρ < 0. Baselined ĝ_J: ρ = −0.28 "
+    "(CI at 1e-4: −0.32 to −0.23) at N = 16, and all 64 games at N = 256…2048 give ρ < 0 (mean −0.062 at "
+    "N = 256 to −0.022 at N = 2048). The paper's Eq 2 estimator (no baseline): ρ_plain = −0.63 (CI −0.64 to "
+    "−0.61) at N = 16 and −0.60 at every N = 256…2048. This is the sign 'both directions improve J' predicts "
+    "(Corr(ĝ_J, −ĝ_G) > 0); Eq 13 holds for either sign, but see the Eq 2 check below.",
 )
-def test_theorem_42_hypothesis_rho_in_unit_interval(mid_game_batches):
-    interval = _rho_interval(mid_game_batches[0])
+def test_theorem_42_hypothesis_rho_in_unit_interval(mid_game_batches, scaling_table):
+    print("ρ (baseline) per N:", per_n_means(scaling_table, "rho_baseline"))
+    print("ρ (no baseline) per N:", per_n_means(scaling_table, "rho_plain"))
+    batch = mid_game_batches[0]
+    _rho_interval(batch.g_j_plain, batch.g_g)
+    interval = _rho_interval(batch.g_j_baseline, batch.g_g)
     assert 0 < interval.ci_low and interval.ci_high < 1
 
 
-def _min_variances(table, sigma_g2: np.ndarray) -> np.ndarray:
-    return np.array(
-        [
-            st.optimal_mixing(j, g, r).min_variance
-            for j, g, r in zip(table.var_j_baseline_sum, sigma_g2, table.rho_baseline, strict=True)
-        ]
-    )
+# ----------------------------------------------------------------------------------------------------------
+# The minimum over α ∈ [0, 1] (the DG estimator mixes with α ∈ (0, 1), Eq 10)
+# ----------------------------------------------------------------------------------------------------------
 
 
-def test_minimum_variance_at_alpha_star_is_o1(scaling_table):
-    fit = st.fit_log_log_slope(scaling_table.n_agents, _min_variances(scaling_table, scaling_table.var_g))
-    verdict = st.check_slope_equivalent(fit, center=0.0, delta=0.25)
+def _mixings(table, var_j: np.ndarray, rho: np.ndarray) -> list[st.OptimalMixing]:
+    return [st.optimal_mixing(j, g, r) for j, g, r in zip(var_j, table.var_g, rho, strict=True)]
+
+
+def _constrained_minima(table, var_j: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    return np.array([m.constrained_min_variance for m in _mixings(table, var_j, rho)])
+
+
+def test_minimum_variance_over_alpha_in_unit_interval_is_o1(scaling_table):
+    """min_{α∈[0,1]} Var ĝ_DG(α) (baselined ĝ_J) is O(1): TOST |slope| < 0.25, N = 256…2048, M = N/2."""
+    minima = _constrained_minima(scaling_table, scaling_table.var_j_baseline_sum, scaling_table.rho_baseline)
+    fit = st.fit_log_log_slope(scaling_table.n_agents, minima)
+    verdict = st.check_slope_equivalent(fit, 0.0, st.EQUIVALENCE_MARGIN)
     print(verdict.message)
     assert verdict.holds
 
 
 def test_negative_control_o1_check_rejects_a_growing_minimum(scaling_table):
     # Without a low-variance guidance term (σ_G² := σ_J², ρ = measured) the minimum grows with N.
-    growing = _min_variances(scaling_table, scaling_table.var_j_baseline_sum)
-    fit = st.fit_log_log_slope(scaling_table.n_agents, growing)
-    assert not st.check_slope_equivalent(fit, center=0.0, delta=0.25).holds
+    table = scaling_table
+    growing = np.array(
+        [
+            st.optimal_mixing(j, j, r).constrained_min_variance
+            for j, r in zip(table.var_j_baseline_sum, table.rho_baseline, strict=True)
+        ]
+    )
+    fit = st.fit_log_log_slope(table.n_agents, growing)
+    assert not st.check_slope_equivalent(fit, 0.0, st.EQUIVALENCE_MARGIN).holds
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Eq 13 is not attainable for the paper's Eq 2 estimator (no baseline): ρ_plain ≈ −0.60 puts α* "
+    "outside (0, 1) in every game, α* ∈ [1.0016, 1.0025] at N = 256 (→ 1.0003 at N = 2048), so the minimum over "
+    "α ∈ [0, 1] is V(1) = σ_G²: mean 0.073 at N = 256 against Eq 13's 0.047 (0.084 vs 0.054 at N = 2048).",
+)
+def test_eq13_is_attainable_for_the_eq2_estimator_without_baseline(scaling_table):
+    """Eq 13 is the minimum over α ∈ [0, 1] only if α* ∈ (0, 1): here for ĝ_J of Eq 2 (no baseline)."""
+    mixings = _mixings(scaling_table, scaling_table.var_j_plain_sum, scaling_table.rho_plain)
+    alpha_star = np.array([m.alpha_star for m in mixings])
+    n = scaling_table.n_agents
+    for level in np.unique(n):
+        chosen = [m for m, k in zip(mixings, n, strict=True) if k == level]
+        print(
+            f"N = {level}: ρ_plain = {scaling_table.rho_plain[n == level].mean():.3f}, α* in "
+            f"[{alpha_star[n == level].min():.4f}, {alpha_star[n == level].max():.4f}], mean Eq 13 = "
+            f"{np.mean([m.min_variance for m in chosen]):.4f}, mean min over [0, 1] = "
+            f"{np.mean([m.constrained_min_variance for m in chosen]):.4f}"
+        )
+    assert all(m.alpha_star_in_unit_interval for m in mixings)
+
+
+def test_control_eq13_attainability_check_can_pass(scaling_table):
+    # The check above is not hard-wired to fail: on the same σ_J², σ_G² with ρ := 0, α* = σ_J²/(σ_J² + σ_G²)
+    # lies in (0, 1) in every game. (With the baselined ĝ_J, α* leaves (0, 1) in some games too; printed.)
+    uncorrelated = _mixings(scaling_table, scaling_table.var_j_plain_sum, np.zeros(scaling_table.n_agents.size))
+    baselined = _mixings(scaling_table, scaling_table.var_j_baseline_sum, scaling_table.rho_baseline)
+    print(f"baselined ĝ_J: α* ∈ (0, 1) in {sum(m.alpha_star_in_unit_interval for m in baselined)} of {len(baselined)}")
+    assert all(m.alpha_star_in_unit_interval for m in uncorrelated)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from dgpg_theory import exact_game as eg
+from dgpg_theory import statistics as st
 
 THETA = eg.DEFAULT_THETA
 
@@ -55,9 +56,10 @@ def test_action_frequencies_match_the_policy():
     frequencies = np.stack([np.bincount(actions[:, i], minlength=game.n_servers) for i in range(3)]) / 40000
     standard_error = np.sqrt(probs * (1 - probs) / 40000)
     z = np.abs(frequencies - probs) / standard_error
-    assert z.max() < 4.5  # Bonferroni 1e-4 over 6 cells ≈ 4.3; a wrong policy (below) is far beyond
+    limit = st.z_for_false_alarm(1e-4, probs.size)  # Bonferroni over every (agent, server) cell
+    assert z.max() < limit
     # Negative control: the same check against the policy with its servers swapped must fail.
-    assert (np.abs(frequencies - probs[:, ::-1]) / standard_error).max() > 4.5
+    assert (np.abs(frequencies - probs[:, ::-1]) / standard_error).max() > limit
 
 
 def test_leave_one_out_mean():
@@ -83,6 +85,8 @@ def test_measure_scaling_shapes_and_scale_relations():
     [
         (lambda: eg.make_game(0, seed=1), "n_agents must be >= 1; got 0"),
         (lambda: eg.make_game(4, seed=1, workload="x"), "workload must be"),
+        (lambda: eg.make_game(4, seed=1, n_servers=0), "n_servers must be >= 1.*; got 0"),
+        (lambda: eg.measure_scaling([4], 1, 10, seed=0, n_servers=0), "n_servers must be >= 1.*; got 0"),
         (lambda: eg.LoadBalancingGame(np.ones((2, 2)), np.ones((2, 3))), "same number of resources"),
         (lambda: eg.LoadBalancingGame(np.ones((2, 2)), -np.ones((2, 2))), "capacities must all be > 0"),
         (lambda: eg.LoadBalancingGame(np.ones((2, 2)), np.ones((2, 2)), "mean"), "reward_scaling must be"),
@@ -105,8 +109,29 @@ def test_h1_pareto_workload_is_available():
 
 
 def test_measure_scaling_with_a_fixed_number_of_servers():
-    table = eg.measure_scaling([8, 16], replicates=1, n_samples=40, seed=2, n_servers=4)
-    assert table.n_agents.tolist() == [8, 16]
+    # N = 9 with M = 4 used to give M = 3 (⌈9 / ⌈9/4⌉⌉): n_servers must fix M exactly.
+    table = eg.measure_scaling([8, 9, 16], replicates=1, n_samples=40, seed=2, n_servers=4)
+    assert table.n_agents.tolist() == [8, 9, 16]
+    assert table.n_servers.tolist() == [4, 4, 4]
+    assert eg.make_game(9, seed=0, n_servers=4).n_servers == 4
+    assert eg.measure_scaling([9], replicates=1, n_samples=40, seed=2).n_servers.tolist() == [5]  # M = ⌈N/2⌉
+
+
+def test_make_game_default_is_unchanged_by_the_n_servers_option():
+    default, explicit = eg.make_game(10, seed=3), eg.make_game(10, seed=3, n_servers=5)
+    np.testing.assert_array_equal(default.capacities, explicit.capacities)
+    np.testing.assert_array_equal(default.demands, explicit.demands)
+
+
+def test_estimator_helpers_agree_with_the_definitions():
+    game = eg.make_game(5, seed=4)
+    samples = eg.sample_estimators(game, THETA, 50, np.random.default_rng(2))
+    loads = eg.server_loads(game, samples.actions)
+    np.testing.assert_allclose(eg.rewards(game, loads), samples.reward)
+    deviation = loads[np.arange(50)[:, None], samples.actions] - game.reference_state()[samples.actions]
+    np.testing.assert_allclose(samples.guidance_coefficient, (deviation * game.demands).sum(axis=-1))
+    score = eg.score_functions(game, THETA, samples.actions)
+    np.testing.assert_allclose(samples.g_g, score * samples.guidance_coefficient[:, :, None])
 
 
 def test_guidance_coefficient_depends_on_other_agents_through_the_shared_server():

@@ -36,7 +36,13 @@ def test_closed_form_with_plug_in_moments_equals_the_empirical_mixture_variance(
     closed = st.dg_variance_closed_form(
         alphas, st.trace_variance(g_j), st.trace_variance(g_g), st.trace_correlation(g_j, g_g)
     )
-    np.testing.assert_allclose(closed, st.dg_variance_empirical(g_j, g_g, alphas), rtol=1e-10)
+    empirical = st.dg_variance_empirical(g_j, g_g, alphas)
+    np.testing.assert_allclose(closed, empirical, rtol=1e-10)
+    # Negative control: with the sign of ρ flipped the identity must fail (everywhere but at α = 0 and α = 1).
+    flipped = st.dg_variance_closed_form(
+        alphas, st.trace_variance(g_j), st.trace_variance(g_g), -st.trace_correlation(g_j, g_g)
+    )
+    assert np.all(np.abs(flipped - empirical)[1:-1] > 1e-3 * empirical[1:-1])
 
 
 def test_optimal_mixing_minimizes_the_quadratic():
@@ -74,6 +80,10 @@ def test_degenerate_mixing_is_a_clear_error():
         (lambda: st.fit_log_log_slope([1, 2], [1, 2, 3]), "same length"),
         (lambda: st.trace_variance(np.array([1.0, np.nan, 2.0])), "finite"),
         (lambda: st.z_for_false_alarm(1.5), "false_alarm must be in \\(0, 1\\); got 1.5"),
+        (
+            lambda: st.bootstrap_statistic([np.ones((5, 2))], st.trace_variance, seed=0, transform="sqrt"),
+            "transform must be 'identity', 'log' or 'fisher'; got 'sqrt'",
+        ),
     ],
 )
 def test_bad_input_raises_value_error_naming_argument_and_value(call, pattern):
@@ -84,7 +94,14 @@ def test_bad_input_raises_value_error_naming_argument_and_value(call, pattern):
 def test_relative_variance_is_invariant_to_reward_scale(rng):
     g = rng.normal(loc=2.0, size=(1000, 3))
     assert st.relative_variance(g / 50.0) == pytest.approx(st.relative_variance(g), rel=1e-10)
-    assert st.relative_variance(rng.normal(size=(50, 3)) * 0 + rng.normal(size=(50, 3))) > 0
+    # Exactly zero sample mean: the unbiased ‖Eĝ‖² is −tr Cov/S < 0, so no signal is detectable.
+    centered = np.concatenate([g, -g])
+    assert st.squared_mean_norm(centered) < 0
+    assert st.relative_variance(centered) == math.inf
+    # A known case: mean (3, 4) and tr Cov from the samples themselves.
+    known = np.array([[2.0, 4.0], [4.0, 4.0], [3.0, 3.0], [3.0, 5.0]])
+    expected_signal = 25.0 - st.trace_variance(known) / 4
+    assert st.relative_variance(known) == pytest.approx(st.trace_variance(known) / expected_signal)
 
 
 def test_bootstrap_standard_error_of_a_variance_matches_theory(rng):
@@ -93,6 +110,24 @@ def test_bootstrap_standard_error_of_a_variance_matches_theory(rng):
     result = st.variance_ci(g, seed=1)
     assert result.standard_error == pytest.approx(math.sqrt(2 * 4 / 1999), rel=0.2)
     assert result.ci_low < 4 < result.ci_high
+    assert result.interval_method == "log"
+    assert result.ci_high - result.estimate > result.estimate - result.ci_low > 0  # right-skewed, on log scale
+
+
+def test_log_interval_of_a_skewed_variance_stays_positive(rng):
+    # 40 log-normal samples: estimate ± z·SE reaches below 0; the log interval cannot.
+    g = rng.lognormal(0.0, 1.5, size=(40, 1))
+    result = st.variance_ci(g, seed=3)
+    normal = st.bootstrap_statistic([g], st.trace_variance, seed=3)
+    assert normal.interval_method == "normal" and normal.ci_low < 0
+    assert result.ci_low > 0
+
+
+def test_transform_falls_back_when_undefined():
+    # A correlation of exactly 1 has no Fisher z: the interval is estimate ± z·SE and says so.
+    g = np.arange(20.0)[:, None]
+    result = st.bootstrap_statistic([g, 2 * g], st.trace_correlation, seed=0, transform="fisher")
+    assert result.interval_method == "normal (fisher undefined)"
 
 
 def test_correlation_interval_covers_the_truth_and_excludes_a_wrong_value(rng):
@@ -101,6 +136,7 @@ def test_correlation_interval_covers_the_truth_and_excludes_a_wrong_value(rng):
     a = z[:, :1]
     b = true_rho * a + math.sqrt(1 - true_rho**2) * z[:, 1:]
     interval = st.correlation_ci(a, b, seed=2)
+    assert interval.interval_method == "fisher" and -1 < interval.ci_low < interval.ci_high < 1
     assert interval.ci_low < true_rho < interval.ci_high
     assert not interval.ci_low < -true_rho < interval.ci_high  # negative control: the flipped sign is excluded
 
@@ -111,9 +147,12 @@ def test_slope_checks_on_synthetic_scaling(rng):
     flat = 0.5 * np.exp(0.1 * rng.normal(size=n.size))
     linear_fit, flat_fit = st.fit_log_log_slope(n, linear), st.fit_log_log_slope(n, flat)
     assert st.check_slope_equals(linear_fit, 1).holds
+    assert st.check_slope_theta(linear_fit, 1).holds
+    assert not st.check_slope_theta(linear_fit, 2).holds
     assert not st.check_slope_equivalent(linear_fit, 0.0, 0.25).holds
     assert st.check_slope_equivalent(flat_fit, 0.0, 0.25).holds
     assert not st.check_slope_equals(flat_fit, 1).holds
+    assert not st.check_slope_theta(flat_fit, 1).holds
 
 
 def test_an_imprecise_flat_fit_is_not_evidence_of_o1(rng):
@@ -121,6 +160,28 @@ def test_an_imprecise_flat_fit_is_not_evidence_of_o1(rng):
     fit = st.fit_log_log_slope([10, 100, 1000], np.exp(rng.normal(size=3)))
     assert not st.check_slope_equivalent(fit, 0.0, 0.25).holds
     assert not st.check_slope_equals(fit, 1).holds  # and it cannot claim growth either
+    assert not st.check_slope_theta(fit, 1).holds
+
+
+def test_theta_by_equivalence_does_not_pass_a_noisy_fit_that_the_t_test_lets_through(rng):
+    # The t-test of slope = 1 fails to reject on a noisy linear trend; equivalence demands precision.
+    n = np.repeat([10, 100, 1000], 2)
+    noisy = n * np.exp(1.5 * rng.normal(size=n.size))
+    fit = st.fit_log_log_slope(n, noisy)
+    print(st.check_slope_equals(fit, 1).message)
+    assert not st.check_slope_theta(fit, 1).holds
+
+
+def test_growth_ratio_separates_bounded_from_growing(rng):
+    n = np.repeat([16, 32, 64, 128, 256], 8)
+    bounded = (1 + 0.5 * (n >= 64)) * np.exp(0.2 * rng.normal(size=n.size))  # rises by 1.5 then flat
+    growing = n * np.exp(0.2 * rng.normal(size=n.size))
+    limit = math.sqrt(256 / 16)
+    bounded_ratio = st.growth_ratio(n, bounded, seed=1)
+    assert 1.5 < bounded_ratio.ci_high < limit  # covers the true ratio, and stays below the limit
+    assert not st.growth_ratio(n, growing, seed=1).ci_high < limit
+    with pytest.raises(ValueError, match="values must all be finite and > 0"):
+        st.growth_ratio(n, -bounded, seed=1)
 
 
 def test_tail_diagnostic_flags_pareto_but_not_gaussian(rng):
@@ -152,6 +213,7 @@ def test_summarize_pair_on_correlated_gaussians(rng):
     summary = st.summarize_pair(g_j, g_g, seed=5)
     true_rho = -0.3 / math.sqrt(0.09 + 1.0)
     assert summary.sigma_j2.ci_low < 27.0 < summary.sigma_j2.ci_high
+    assert [summary.sigma_j2.interval_method, summary.rho.interval_method] == ["log", "fisher"]
     assert summary.rho.ci_low < true_rho < summary.rho.ci_high
     assert summary.mixing.alpha_star_in_unit_interval
     assert summary.tail_j.variance_ci_reliable

@@ -8,7 +8,7 @@
 
 Inequalities are never left to ``simplify()`` or ``is_positive``: each is reduced to an identity between an
 expression and an explicit certificate (a sum of squares, a product of factors of known sign), and only the
-identity is checked by expansion.
+identity is checked by expansion, by the single checker ``identity.is_zero`` (no module has its own).
 """
 
 from dgpg_theory.symbolic.result import ProofStepResult

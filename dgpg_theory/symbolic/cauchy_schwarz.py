@@ -19,16 +19,8 @@ import itertools
 
 import sympy as sp
 
+from dgpg_theory.symbolic.identity import is_zero, server_symbols
 from dgpg_theory.symbolic.result import ProofStepResult
-
-
-def _symbols(n: int):
-    return sp.symbols(f"x1:{n + 1}", real=True), sp.symbols(f"mu1:{n + 1}", positive=True)
-
-
-def _is_zero(expr: sp.Expr) -> bool:
-    numerator, _ = sp.fraction(sp.together(expr))
-    return sp.expand(numerator) == 0
 
 
 def sos_certificate(x, mu) -> sp.Expr:
@@ -39,9 +31,9 @@ def sos_certificate(x, mu) -> sp.Expr:
 
 def certificate_holds(n: int) -> bool:
     """(Σμ)(Σx²/μ) − (Σx)² − certificate ≡ 0, by expansion, for n servers."""
-    x, mu = _symbols(n)
+    x, mu = server_symbols(n)
     gap = sum(mu) * sum(xi**2 / mi for xi, mi in zip(x, mu, strict=True)) - sum(x) ** 2
-    return _is_zero(gap - sos_certificate(x, mu))
+    return is_zero(gap - sos_certificate(x, mu))
 
 
 def pairwise_argument_holds() -> bool:
@@ -52,27 +44,27 @@ def pairwise_argument_holds() -> bool:
     mi, mj = sp.symbols("mu_i mu_j", positive=True)
     pair_term = mj * xi**2 / mi + mi * xj**2 / mj - 2 * xi * xj
     diagonal_term = mi * xi**2 / mi - xi**2
-    return _is_zero(pair_term - (xi * mj - xj * mi) ** 2 / (mi * mj)) and _is_zero(diagonal_term)
+    return is_zero(pair_term - (xi * mj - xj * mi) ** 2 / (mi * mj)) and is_zero(diagonal_term)
 
 
 def ik_identity_holds(n: int) -> bool:
     """On Σx = C with x̃_i = μ_i C/Σμ (Eq 16): I_k + 2·certificate/Σμ ≡ 0."""
-    x, mu = _symbols(n)
+    x, mu = server_symbols(n)
     total = sum(x)  # feasibility: C is the total load
     reference = [mi * total / sum(mu) for mi in mu]
     ik = sum(2 * xi / mi * (r - xi) for xi, mi, r in zip(x, mu, reference, strict=True))
-    return _is_zero(ik + 2 * sos_certificate(x, mu) / sum(mu))
+    return is_zero(ik + 2 * sos_certificate(x, mu) / sum(mu))
 
 
 def infeasible_counterexample_holds() -> bool:
     """Off the constraint set, x = t·x̃ gives I_k = 2t(1−t)C²/Σμ, positive for 0 < t < 1."""
     n = 3
-    _, mu = _symbols(n)
+    _, mu = server_symbols(n)
     t, total = sp.symbols("t C", positive=True)
     reference = [mi * total / sum(mu) for mi in mu]
     x = [t * r for r in reference]
     ik = sum(2 * xi / mi * (r - xi) for xi, mi, r in zip(x, mu, reference, strict=True))
-    return _is_zero(ik - 2 * t * (1 - t) * total**2 / sum(mu))
+    return is_zero(ik - 2 * t * (1 - t) * total**2 / sum(mu))
 
 
 def verify_prop_c1(n_values: range = range(2, 9)) -> ProofStepResult:
@@ -81,7 +73,7 @@ def verify_prop_c1(n_values: range = range(2, 9)) -> ProofStepResult:
     ik = {n: ik_identity_holds(n) for n in n_values}
     general = pairwise_argument_holds()
     counterexample = infeasible_counterexample_holds()
-    x, mu = _symbols(3)
+    x, mu = server_symbols(3)
     return ProofStepResult(
         claim="(Σμ)(Σx²/μ) − (Σx)² = Σ_{i<j}(x_iμ_j − x_jμ_i)²/(μ_iμ_j) ≥ 0, equality iff x ∝ μ; hence on "
         "Σx = C, I_k = −2·(that sum)/Σμ ≤ 0, strict unless x = x̃, and Σ_k I_k < 0 for feasible X ≠ X̃",

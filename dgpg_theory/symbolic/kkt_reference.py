@@ -15,44 +15,35 @@ from __future__ import annotations
 
 import sympy as sp
 
+from dgpg_theory.symbolic.identity import is_zero, server_symbols
 from dgpg_theory.symbolic.result import ProofStepResult
 
-
-def _symbols(n: int):
-    x = sp.symbols(f"x1:{n + 1}", real=True)
-    mu = sp.symbols(f"mu1:{n + 1}", positive=True)
-    return x, mu, sp.Symbol("C", real=True), sp.Symbol("lambda", real=True)
-
-
-def _is_zero(expr: sp.Expr) -> bool:
-    """An identity check by expansion of the numerator: exact, never a numerical or heuristic test."""
-    numerator, _ = sp.fraction(sp.together(sp.expand(expr)))
-    return sp.expand(numerator) == 0
+total, lam = sp.Symbol("C", real=True), sp.Symbol("lambda", real=True)
 
 
 def _check_lagrange_solution(n: int) -> tuple[bool, list[sp.Expr]]:
-    x, mu, total, lam = _symbols(n)
+    x, mu = server_symbols(n)
     lagrangian = sum(xi**2 / mi for xi, mi in zip(x, mu, strict=True)) - lam * (sum(x) - total)
     equations = [sp.diff(lagrangian, xi) for xi in x] + [sum(x) - total]
     solutions = sp.solve(equations, [*x, lam], dict=True)
     expected = [mi * total / sum(mu) for mi in mu]
     unique = len(solutions) == 1
-    matches = unique and all(_is_zero(solutions[0][xi] - e) for xi, e in zip(x, expected, strict=True))
+    matches = unique and all(is_zero(solutions[0][xi] - e) for xi, e in zip(x, expected, strict=True))
     return matches, expected
 
 
 def _check_minimality_certificate(n: int) -> bool:
-    x, mu, total, _ = _symbols(n)
+    x, mu = server_symbols(n)
     reference = [mi * total / sum(mu) for mi in mu]
     feasible = {x[-1]: total - sum(x[:-1])}  # the constraint, eliminated
     objective = sum(xi**2 / mi for xi, mi in zip(x, mu, strict=True))
     gap = objective.subs(feasible) - objective.subs(dict(zip(x, reference, strict=True)))
     certificate = sum((xi - r) ** 2 / mi for xi, r, mi in zip(x, reference, mu, strict=True)).subs(feasible)
-    return _is_zero(gap - certificate)
+    return is_zero(gap - certificate)
 
 
 def _check_bordered_hessian(n: int) -> bool:
-    _, mu, _, _ = _symbols(n)
+    _, mu = server_symbols(n)
     curvature = [2 / mi for mi in mu]
     for order in range(2, n + 1):
         bordered = sp.zeros(order + 1, order + 1)
@@ -60,7 +51,7 @@ def _check_bordered_hessian(n: int) -> bool:
             bordered[0, i + 1] = bordered[i + 1, 0] = 1
             bordered[i + 1, i + 1] = curvature[i]
         claimed = -sum(sp.Mul(*(curvature[:i] + curvature[i + 1 : order])) for i in range(order))
-        if not _is_zero(bordered.det(method="berkowitz") - claimed):
+        if not is_zero(bordered.det(method="berkowitz") - claimed):
             return False
     return True
 

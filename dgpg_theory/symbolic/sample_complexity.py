@@ -20,17 +20,13 @@ from __future__ import annotations
 
 import sympy as sp
 
+from dgpg_theory.symbolic.identity import is_zero
 from dgpg_theory.symbolic.result import ProofStepResult
 
 k, steps = sp.symbols("k T", integer=True, nonnegative=True)
 mu, smooth, eta, variance, eps, gap0 = sp.symbols("mu L eta sigma2 epsilon Delta0", positive=True)
 q = 1 - mu * eta
 noise = smooth * eta**2 * variance / 2
-
-
-def _is_zero(expr: sp.Expr) -> bool:
-    numerator, _ = sp.fraction(sp.together(sp.expand(expr)))
-    return sp.expand(sp.powsimp(numerator, force=True)) == 0
 
 
 def unrolled_gap() -> sp.Expr:
@@ -49,7 +45,7 @@ def verify_unrolling() -> ProofStepResult:
     margin = smooth * eta * variance / (2 * mu) * q**steps  # ≥ 0 iff q ≥ 0 iff μη ≤ 1
     if isinstance(geometric, sp.Piecewise):  # sympy may split off q = 1; μη > 0 rules that branch out
         geometric = geometric.args[-1][0]
-    ok = _is_zero(exact - closed) and _is_zero(geometric - closed) and _is_zero(paper_bound - closed - margin)
+    ok = is_zero(exact - closed) and is_zero(geometric - closed) and is_zero(paper_bound - closed - margin)
     return ProofStepResult(
         claim="Δ_T ≤ (1−μη)^TΔ_0 + Lησ²/(2μ), the unrolled recurrence of Appendix G",
         conditions=("0 < μη ≤ 1, so q = 1 − μη ∈ [0, 1): the recurrence is monotone and q^T ≥ 0", "η ≤ 1/L"),
@@ -73,10 +69,10 @@ def verify_unrolling() -> ProofStepResult:
 def verify_descent_step() -> ProofStepResult:
     """η − Lη²/2 − η/2 = η(1 − Lη)/2 ≥ 0 for 0 < η ≤ 1/L, and log(1 − x) ≤ −x on [0, 1)."""
     x = sp.Symbol("x", nonnegative=True)
-    descent = _is_zero((eta - smooth * eta**2 / 2) - eta / 2 - eta * (1 - smooth * eta) / 2)
+    descent = is_zero((eta - smooth * eta**2 / 2) - eta / 2 - eta * (1 - smooth * eta) / 2)
     # f(x) = −x − log(1 − x): f(0) = 0 and f'(x) = x/(1 − x) ≥ 0 on [0, 1), so f ≥ 0.
     f = -x - sp.log(1 - x)
-    log_bound = f.subs(x, 0) == 0 and _is_zero(sp.diff(f, x) - x / (1 - x))
+    log_bound = is_zero(f.subs(x, 0)) and is_zero(sp.diff(f, x) - x / (1 - x))
     return ProofStepResult(
         claim="η − Lη²/2 ≥ η/2 when η ≤ 1/L, and log(1 − x) ≤ −x for 0 ≤ x < 1",
         conditions=("0 < η ≤ 1/L", "0 ≤ μη < 1"),
@@ -97,7 +93,7 @@ def verify_iteration_count() -> ProofStepResult:
     ratio_eps = sp.limit(ratio, eps, 0, "+")
     ratio_mu = sp.limit(ratio.subs(gap0, 1).subs(eps, sp.Rational(1, 2)), mu, 0, "+")
     small_noise_iterations = sp.log(2 * gap0 / eps) / (mu / smooth)  # when μϵ > σ², η = 1/L binds
-    ok = _is_zero(step - mu * eps / (smooth * variance)) and _is_zero(iterations - appendix_g)
+    ok = is_zero(step - mu * eps / (smooth * variance)) and is_zero(iterations - appendix_g)
     ok = ok and ratio_eps == sp.oo and ratio_mu == sp.oo
     return ProofStepResult(
         claim="T = max(L/μ, Lσ²/(μ²ϵ))·log(2Δ_0/ϵ) (Appendix G's derivation); Eq 14's T = O(L/(μϵ)) does not follow",

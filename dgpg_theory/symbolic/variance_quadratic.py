@@ -5,31 +5,27 @@ With σ_J² = Var ĝ_J, σ_G² = Var ĝ_G and ρ = Corr(ĝ_J, ĝ_G) — the pape
     V(α) = (1−α)²σ_J² + α²σ_G² − 2α(1−α)ρσ_Jσ_G,      D = σ_J² + σ_G² + 2ρσ_Jσ_G,
     α* = (σ_J² + ρσ_Jσ_G)/D,      V(α*) = σ_J²σ_G²(1−ρ²)/D   (Eq 13).
 
-The sign of ρ. ĝ_G estimates ∇G, the gradient of a quantity that is *minimized*, so "both directions improve
-J" is a statement about ρ̄ = Corr(ĝ_J, −ĝ_G) = −ρ: it suggests ρ < 0, the opposite of Theorem 4.2's
-hypothesis ρ ∈ (0, 1). Eq 13 itself needs no sign: it is the unconstrained minimum for every ρ ∈ (−1, 1].
-The sign matters only for where α* lies: α* ∈ (0, 1) iff ρ > −min(σ_J/σ_G, σ_G/σ_J). For ρ > 0 this always
-holds; for ρ < 0 it fails once σ_G/σ_J < |ρ|, e.g. for large N with σ_J² = aN, and then the minimum over
-α ∈ [0, 1] is V(1) = σ_G², not σ_G²(1−ρ²). Assumption 3.2 is a statement about mean gradients in state space;
-it implies nothing about the correlation of the estimators' noise, which only a measurement can tell.
-Either way inf_{α∈[0,1]} V ≤ V(1) = σ_G², so the O(1) conclusion needs only σ_G² = O(1).
-"""
+The sign of ρ. ĝ_G estimates ∇G, the gradient of a quantity that is *minimized*, so "both directions improve J" is a
+statement about ρ̄ = Corr(ĝ_J, −ĝ_G) = −ρ: it suggests ρ < 0, the opposite of Theorem 4.2's hypothesis ρ ∈ (0, 1).
+Eq 13 itself needs no sign: it is the unconstrained minimum for every ρ ∈ [−1, 1] except the one degenerate case ρ =
+−1 with σ_J = σ_G (D = 0, V constant in α; at ρ = −1 with σ_J ≠ σ_G it gives 0, attained at α* = σ_J/(σ_J + σ_G)).
+The sign matters only for where α* lies: α* ∈ (0, 1) iff ρ > −min(σ_J/σ_G, σ_G/σ_J). For ρ > 0 this always holds;
+for ρ < 0 it fails once σ_G/σ_J < |ρ|, e.g. for large N with σ_J² = aN, and then the minimum over α ∈ [0, 1] is V(1)
+= σ_G², not σ_G²(1−ρ²). Assumption 3.2 is a statement about mean gradients in state space; it implies nothing about
+the correlation of the estimators' noise, which only a measurement can tell. Either way inf_{α∈[0,1]} V ≤ V(1) =
+σ_G², so the O(1) conclusion needs only σ_G² = O(1)."""
 
 from __future__ import annotations
 
 import sympy as sp
 
+from dgpg_theory.symbolic.identity import is_zero
 from dgpg_theory.symbolic.result import ProofStepResult
 
 alpha = sp.Symbol("alpha", real=True)
 rho = sp.Symbol("rho", real=True)
 sigma_j, sigma_g = sp.symbols("sigma_J sigma_G", positive=True)
 n_agents, slope_a = sp.symbols("N a", positive=True)
-
-
-def _is_zero(expr: sp.Expr) -> bool:
-    numerator, _ = sp.fraction(sp.together(expr))
-    return sp.expand(numerator) == 0
 
 
 def variance_quadratic() -> sp.Expr:
@@ -57,8 +53,8 @@ def verify_optimum() -> ProofStepResult:
         (1 - alpha) ** 2 * sigma_j**2 + alpha**2 * sigma_g**2 - 2 * alpha * (1 - alpha) * rho * sigma_j * sigma_g
     )
     roots = sp.solve(sp.diff(v, alpha), alpha)
-    ok = len(roots) == 1 and _is_zero(roots[0] - paper_alpha_star())
-    ok = ok and _is_zero(v - paper_form) and _is_zero(v.subs(alpha, paper_alpha_star()) - paper_minimum())
+    ok = len(roots) == 1 and is_zero(roots[0] - paper_alpha_star())
+    ok = ok and is_zero(v - paper_form) and is_zero(v.subs(alpha, paper_alpha_star()) - paper_minimum())
     return ProofStepResult(
         claim="V(α) is the paper's quadratic; its stationary point is α* = (σ_J² + ρσ_Jσ_G)/D and V(α*) is Eq 13",
         conditions=("ρ = Corr(ĝ_J, ĝ_G) (the paper's sign convention)", "D = σ_J² + σ_G² + 2ρσ_Jσ_G > 0"),
@@ -81,7 +77,7 @@ def verify_convexity() -> ProofStepResult:
     """V''(α) = 2D and D = (σ_J − σ_G)² + 2(1+ρ)σ_Jσ_G: ≥ 0 for ρ ≥ −1, zero only if ρ = −1 and σ_J = σ_G."""
     second = sp.diff(variance_quadratic(), alpha, 2)
     certificate = 2 * ((sigma_j - sigma_g) ** 2 + 2 * (1 + rho) * sigma_j * sigma_g)
-    ok = _is_zero(second - certificate) and _is_zero(second - 2 * _denominator())
+    ok = is_zero(second - certificate) and is_zero(second - 2 * _denominator())
     return ProofStepResult(
         claim="V is convex in α: V'' = 2[(σ_J − σ_G)² + 2(1+ρ)σ_Jσ_G] ≥ 0, strictly unless ρ = −1 and σ_J = σ_G",
         conditions=("ρ ≥ −1 (any correlation)", "σ_J, σ_G > 0"),
@@ -102,9 +98,9 @@ def verify_large_n_limits() -> ProofStepResult:
     minimum_limit = sp.limit(paper_minimum().subs(scaled), n_agents, sp.oo)
     approach = sp.limit(sp.sqrt(n_agents) * (1 - paper_alpha_star().subs(scaled)), n_agents, sp.oo)
     ok = (
-        sp.simplify(alpha_limit - 1) == 0
-        and _is_zero(minimum_limit - sigma_g**2 * (1 - rho**2))
-        and _is_zero(approach - rho * sigma_g / sp.sqrt(slope_a))
+        is_zero(alpha_limit - 1)
+        and is_zero(minimum_limit - sigma_g**2 * (1 - rho**2))
+        and is_zero(approach - rho * sigma_g / sp.sqrt(slope_a))
     )
     return ProofStepResult(
         claim="σ_J² = aN ⇒ α* → 1 and min V → σ_G²(1−ρ²) as N → ∞; 1 − α* ≈ ρσ_G/√(aN) has the sign of ρ",
@@ -130,7 +126,7 @@ def verify_degenerate_case() -> ProofStepResult:
     degenerate = {rho: -1, sigma_j: s, sigma_g: s}
     v = sp.expand(variance_quadratic().subs(degenerate))
     numerator_alpha = (sigma_j**2 + rho * sigma_j * sigma_g).subs(degenerate)
-    ok = _is_zero(v - s**2) and numerator_alpha == 0 and _denominator().subs(degenerate) == 0
+    ok = is_zero(v - s**2) and is_zero(numerator_alpha) and is_zero(_denominator().subs(degenerate))
     return ProofStepResult(
         claim="ρ = −1 with σ_J = σ_G: Var(ĝ_DG(α)) = σ² for all α; α* and Eq 13 are undefined (0/0)",
         conditions=("ρ = −1", "σ_J = σ_G"),
@@ -144,7 +140,7 @@ def verify_degenerate_case() -> ProofStepResult:
 def verify_alpha_star_interval() -> ProofStepResult:
     """α*·D = σ_J(σ_J + ρσ_G) and (1−α*)·D = σ_G(σ_G + ρσ_J): α* ∈ (0,1) iff ρ > −min(σ_J/σ_G, σ_G/σ_J)."""
     star, d = paper_alpha_star(), _denominator()
-    ok = _is_zero(star * d - sigma_j * (sigma_j + rho * sigma_g)) and _is_zero(
+    ok = is_zero(star * d - sigma_j * (sigma_j + rho * sigma_g)) and is_zero(
         (1 - star) * d - sigma_g * (sigma_g + rho * sigma_j)
     )
     return ProofStepResult(
@@ -171,12 +167,12 @@ def verify_sign_of_rho() -> ProofStepResult:
     v_bar = (
         (1 - alpha) ** 2 * sigma_j**2 + alpha**2 * sigma_g**2 + 2 * alpha * (1 - alpha) * rho_bar * sigma_j * sigma_g
     )
-    same = _is_zero(variance_quadratic().subs(rho, -rho_bar) - v_bar)
+    same = is_zero(variance_quadratic().subs(rho, -rho_bar) - v_bar)
     minimum_bar = (
         sigma_j**2 * sigma_g**2 * (1 - rho_bar**2) / (sigma_j**2 + sigma_g**2 - 2 * rho_bar * sigma_j * sigma_g)
     )
-    same_minimum = _is_zero(paper_minimum().subs(rho, -rho_bar) - minimum_bar)
-    endpoint = _is_zero(variance_quadratic().subs(alpha, 1) - sigma_g**2)
+    same_minimum = is_zero(paper_minimum().subs(rho, -rho_bar) - minimum_bar)
+    endpoint = is_zero(variance_quadratic().subs(alpha, 1) - sigma_g**2)
     return ProofStepResult(
         claim="Eq 13 uses ρ = Corr(ĝ_J, ĝ_G); 'both directions improve J' means Corr(ĝ_J, −ĝ_G) > 0, i.e. ρ < 0, "
         "the opposite of Theorem 4.2's hypothesis ρ ∈ (0,1); Eq 13 holds for either sign, and V(1) = σ_G² bounds "
