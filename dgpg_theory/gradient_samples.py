@@ -1,0 +1,222 @@
+"""Per-agent gradient samples on the simulator: warm up, snapshot, fork into S copies, roll out H steps.
+
+One cell = one (N, replicate): a test scenario (index = replicate mod 40) is warmed up with Best-Fit for
+``warmup_steps`` (+ a replicate-dependent offset, so snapshots differ in time of day), then snapshotted at a step
+with at least one deciding agent. The snapshot is forked into S copies with independent future arrivals; in
+every copy the fixed policy acts at the fork step and for the H − 1 steps after it. For each agent i deciding at
+the fork step — same observation o_i in every copy — and each copy s we record
+  the score ∇_θ log π(a_i^s | o_i)      (closed form, dgpg_theory.policies),
+  the discounted return R^s = Σ_{k<H} γ^k r_{t+k}   (H.3 reward, ÷N as in the paper; γ = 0.99, H = 299, γ^H ≤ 0.05),
+  the guidance coefficient c_i^s = ⟨x_t − x̃_t, z_i⟩   (Eq 9 / App. D, returned by the simulator).
+From these, ĝ_J^i = score·(R − b) and ĝ_G^i = score·c (Eq 10; the DG estimator is (1−α)ĝ_J − αĝ_G) are formed
+in dgpg_theory.measurement. An agent acts once (one job), so the sum over t in Eq 10 has one term.
+
+Nested resampling (Tucker et al. 2018, "The Mirage of Action-Dependent Baselines"): for one agent i per cell,
+M outer actions a_i ~ π(·|o_i) are drawn and each is held fixed in L copies in which everyone else (the other
+fork-step agents, all later agents, future arrivals) is resampled. The within-group variance of the
+coefficient is the cross-agent part E_{a_i}[Var(ĝ^i | a_i)], the between-group variance (less its within
+share / L) the own-action part Var_{a_i}(E[ĝ^i | a_i]). "Cross-agent" here includes the future arrivals.
+
+Copies are rolled out in chunks of at most ``max_copies_per_batch`` (chosen from N when not given) so that
+N = 1500 fits in memory.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from dgpg_theory.policies import Policy, sample_categorical
+from sim.env import BatchedEnv
+from sim.scales import Scale
+from sim.scenario import Scenario, make_scenario
+from sim.state import EnvState
+from sim.workload import EPISODE_STEPS
+
+GAMMA = 0.99
+TEST_SCENARIOS = 40
+# Budget of agent-action entries ([agents per step] × K) per chunk: ~40 MB of float64 probabilities.
+CHUNK_ENTRIES = 5_000_000
+
+
+def horizon_for(gamma: float, tail: float) -> int:
+    """The smallest H with γ^H ≤ tail."""
+    return math.ceil(math.log(tail) / math.log(gamma))
+
+
+# γ^H ≤ 0.05 (H = 299): the truncated tail carries ≤ 5 % of the discount weight. γ^H ≤ 0.01 (H = 459) costs
+# 1.5× the simulation and would not fit the 10-minute default scan on 2 cores.
+DEFAULT_HORIZON = horizon_for(GAMMA, 0.05)
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How one cell is sampled. ``copies`` is S, the number of samples of each fork-step agent's estimate."""
+
+    copies: int = 192
+    gamma: float = GAMMA
+    horizon: int = DEFAULT_HORIZON
+    warmup_steps: int = 300
+    nested_outer: int = 16
+    nested_inner: int = 4
+    max_copies_per_batch: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.copies < 2:
+            raise ValueError(f"copies={self.copies} must be >= 2 (samples per agent)")
+        if not 0 < self.gamma < 1:
+            raise ValueError(f"gamma={self.gamma} must be in (0, 1)")
+        if self.horizon < 1 or self.warmup_steps < 0:
+            raise ValueError(f"horizon={self.horizon} must be >= 1 and warmup_steps={self.warmup_steps} >= 0")
+        if self.warmup_steps + 200 + self.horizon >= EPISODE_STEPS:
+            raise ValueError(f"warmup_steps + 200 + horizon must stay below the episode length {EPISODE_STEPS}")
+        if self.nested_outer < 2 or self.nested_inner < 2:
+            raise ValueError(f"nested_outer={self.nested_outer} and nested_inner={self.nested_inner} must be >= 2")
+
+
+@dataclass
+class ForkSamples:
+    """Raw per-copy samples at one snapshot, for the A agents deciding at the fork step."""
+
+    n_servers: int
+    score: np.ndarray  # [S, A, P] ∇θ log π(a_i^s | o_i)
+    returns: np.ndarray  # [S] discounted return from the fork step (paper's ÷N reward)
+    coefficient: np.ndarray  # [S, A] guidance coefficient c_i^s
+    actions: np.ndarray  # [S, A]
+
+
+@dataclass
+class NestedSamples:
+    """One agent's action held fixed in each of M groups of L copies (everyone else resampled)."""
+
+    agent: int
+    score: np.ndarray  # [M, P] score of the fixed action of each group
+    returns: np.ndarray  # [M, L]
+    coefficient: np.ndarray  # [M, L] the agent's guidance coefficient
+
+
+@dataclass
+class CellSamples:
+    fork: ForkSamples
+    nested: NestedSamples
+    warmup_steps: int
+    scenario_index: int
+
+
+def warm_snapshot(scenario: Scenario, steps: int) -> EnvState:
+    """Best-Fit for ``steps`` steps from an empty cluster, then on to the first step with a deciding agent."""
+    env = BatchedEnv([scenario])
+    decision = env.reset()
+    for _ in range(steps):
+        decision = env.step_heuristic("best-fit").decision
+    while decision.n_agents == 0:
+        decision = env.step_heuristic("best-fit").decision
+    return env.snapshot(0)
+
+
+def chunk_size(scale: Scale, copies: int, limit: int | None) -> int:
+    if limit is not None:
+        return max(1, min(copies, limit))
+    agents_per_copy = 1.6 * 1.2 * scale.n_servers  # tidal peak of ≈ 1.2 jobs per server per step
+    return max(1, min(copies, int(CHUNK_ENTRIES / (agents_per_copy * scale.n_clusters))))
+
+
+def rollout(
+    policy: Policy,
+    snapshot: EnvState,
+    scenario: Scenario,
+    copies: int,
+    config: SamplingConfig,
+    rng: np.random.Generator,
+    forced: tuple[int, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fork ``copies`` copies and roll the policy out for H steps.
+
+    ``forced = (agent, actions[copies])`` overrides one fork-step agent's action per copy. Returns the fork-step
+    scores [copies, A, P], actions [copies, A], coefficients [copies, A] and discounted returns [copies]."""
+    env = BatchedEnv.fork(snapshot, scenario, copies, seed=int(rng.integers(2**62)))
+    n_agents = int(snapshot.offsets[1])
+    probabilities = policy.probabilities(env.state)
+    actions = sample_categorical(probabilities, rng)
+    if forced is not None:
+        agent, forced_actions = forced
+        actions.reshape(copies, n_agents)[:, agent] = forced_actions
+    score = policy.score(env.state, actions)
+    result = env.step(actions)
+    coefficient = result.coefficient.reshape(copies, n_agents)
+    returns = result.reward.copy()
+    discount = 1.0
+    for _ in range(config.horizon - 1):
+        discount *= config.gamma
+        result = env.step(policy.sample(env.state, rng))
+        returns += discount * result.reward
+    return score.reshape(copies, n_agents, -1), actions.reshape(copies, n_agents), coefficient, returns
+
+
+def _chunked_rollouts(policy, snapshot, scenario, copies, config, rng, scale, forced=None):
+    size = chunk_size(scale, copies, config.max_copies_per_batch)
+    parts = []
+    for start in range(0, copies, size):
+        stop = min(copies, start + size)
+        chunk_forced = None if forced is None else (forced[0], forced[1][start:stop])
+        parts.append(rollout(policy, snapshot, scenario, stop - start, config, rng, chunk_forced))
+    return [np.concatenate(p) for p in zip(*parts, strict=True)]
+
+
+def sample_fork(
+    policy: Policy,
+    snapshot: EnvState,
+    scenario: Scenario,
+    scale: Scale,
+    config: SamplingConfig,
+    rng: np.random.Generator,
+) -> ForkSamples:
+    """S independent copies: the raw material of ĝ_J^i and ĝ_G^i."""
+    score, actions, coefficient, returns = _chunked_rollouts(
+        policy, snapshot, scenario, config.copies, config, rng, scale
+    )
+    return ForkSamples(scale.n_servers, score, returns, coefficient, actions)
+
+
+def sample_nested(
+    policy: Policy,
+    snapshot: EnvState,
+    scenario: Scenario,
+    scale: Scale,
+    config: SamplingConfig,
+    rng: np.random.Generator,
+) -> NestedSamples:
+    """Fix one random fork-step agent's action in M groups of L copies; resample everyone else."""
+    outer, inner = config.nested_outer, config.nested_inner
+    one_copy = BatchedEnv.fork(snapshot, scenario, 1)
+    n_agents = int(snapshot.offsets[1])
+    agent = int(rng.integers(n_agents))
+    outer_actions = sample_categorical(
+        np.repeat(policy.probabilities(one_copy.state)[agent : agent + 1], outer, 0), rng
+    )
+    forced = np.repeat(outer_actions, inner)
+    score, _, coefficient, returns = _chunked_rollouts(
+        policy, snapshot, scenario, outer * inner, config, rng, scale, forced=(agent, forced)
+    )
+    return NestedSamples(
+        agent=agent,
+        score=score[::inner, agent],
+        returns=returns.reshape(outer, inner),
+        coefficient=coefficient[:, agent].reshape(outer, inner),
+    )
+
+
+def sample_cell(
+    policy: Policy, scale: Scale, replicate: int, config: SamplingConfig, seed_sequence: np.random.SeedSequence
+) -> CellSamples:
+    """Warm-up, snapshot, the S-copy fork and the nested batch for one (N, replicate)."""
+    index = replicate % TEST_SCENARIOS
+    scenario = make_scenario(scale, "test", index)
+    warmup = config.warmup_steps + (61 * replicate) % 200  # replicates differ in scenario and time of day
+    snapshot = warm_snapshot(scenario, warmup)
+    fork_stream, nested_stream = seed_sequence.spawn(2)
+    fork = sample_fork(policy, snapshot, scenario, scale, config, np.random.default_rng(fork_stream))
+    nested = sample_nested(policy, snapshot, scenario, scale, config, np.random.default_rng(nested_stream))
+    return CellSamples(fork, nested, warmup, index)

@@ -1,0 +1,400 @@
+"""From raw gradient samples to the quantities of Theorem 4.2: per cell, per N, and across N.
+
+Per cell (one snapshot; dgpg_theory.gradient_samples): the per-agent moments — every trace divided by the
+number A of fork-step agents, so that a value is the mean over agents of tr Cov(ĝ^i) (the paper's per-agent
+Var) — of
+  ĝ_J^i = score·R (``plain``) and score·(R − b_loo) (the default; b_loo = mean return of the other S − 1 copies),
+  ĝ_G^i = score·c  (Eq 9),   ĝ_DG = (1 − α)ĝ_J − αĝ_G  (Eq 10),
+for three reward scalings of the same rollouts: ``paper`` (H.3, ÷N), ``sum`` (×N, the summed reward) and
+``normalized`` (the trainer's standardization: R / std of R over the fork batch). The closed form of Eq 13 is
+compared out of sample: σ_J², σ_G², ρ and α* from the first half of the copies predict the variance of the
+mixed samples of the second half, on an α grid and at α*. The nested batch gives the own-action / cross-agent
+split of one agent's variance (gradient_samples docstring).
+
+Per N: statistics are functions of the replicate means (ρ = mean cov / √(mean σ_J² · mean σ_G²), relative
+variance = mean tr Cov / mean ‖Eĝ‖², ‖Eĝ‖² estimated without bias); intervals come from a bootstrap over
+replicates (snapshots are independent; the copies within one are not a replicate). Across N: OLS of log value
+on log N over every (N, replicate) point (statistics.fit_log_log_slope), Θ(N) by a t-test of slope 1 whose
+interval excludes 0, O(1) by a TOST equivalence test |slope| < 0.25; all at false alarm 1e-4 by default.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dgpg_theory import statistics as st
+from dgpg_theory.gradient_samples import CellSamples
+
+REWARD_SCALES = ("paper", "sum", "normalized")
+ALPHA_GRID = np.linspace(0.0, 1.0, 21)
+O1_MARGIN = 0.25  # |slope| < 0.25 counts as O(1) (the theory layer's margin)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Per cell
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScaleMoments:
+    """Per-agent moments of one cell under one reward scaling (J: baselined unless named ``plain``)."""
+
+    var_j: float
+    var_j_plain: float
+    var_g: float
+    cov_jg: float
+    signal_j: float  # unbiased ‖E ĝ_J‖² per agent
+    signal_j_plain: float
+    signal_g: float
+    alpha_star_half: float  # α* from half A
+    min_var_predicted: float  # Eq 13 from half A
+    min_var_empirical: float  # tr Cov of half B's mixed samples at half A's α*
+    curve_predicted: list[float]  # closed form on ALPHA_GRID, half A
+    curve_empirical: list[float]  # mixed samples on ALPHA_GRID, half B
+    own_j: float  # nested split of one agent's tr Cov(ĝ_J) (baselined)
+    cross_j: float
+    own_g: float
+    cross_g: float
+
+
+@dataclass
+class CellMoments:
+    n: int
+    replicate: int
+    n_agents: int
+    n_parameters: int
+    warmup_steps: int
+    scenario_index: int
+    tail_shape_j: float  # generalized-Pareto ξ of ‖ĝ_J − ḡ_J‖² (statistics.variance_tail_diagnostic)
+    tail_shape_g: float
+    scales: dict[str, ScaleMoments] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def leave_one_out_mean(values: np.ndarray) -> np.ndarray:
+    """b_s = mean over the other S − 1 copies: independent of copy s, so the baseline adds no bias."""
+    return (values.sum() - values) / (len(values) - 1)
+
+
+def _per_agent(value: float, n_agents: int) -> float:
+    return float(value) / n_agents
+
+
+def _halves(g_j: np.ndarray, g_g: np.ndarray, n_agents: int) -> dict:
+    """Eq 13 predicted from half A, checked on half B (module docstring)."""
+    half = g_j.shape[0] // 2
+    a_j, a_g, b_j, b_g = g_j[:half], g_g[:half], g_j[half:], g_g[half:]
+    var_j, var_g = st.trace_variance(a_j), st.trace_variance(a_g)
+    rho = st.trace_correlation(a_j, a_g)
+    mixing = st.optimal_mixing(var_j, var_g, rho)
+    return {
+        "alpha_star_half": mixing.alpha_star,
+        "min_var_predicted": mixing.min_variance / n_agents,
+        "min_var_empirical": float(st.dg_variance_empirical(b_j, b_g, [mixing.alpha_star])[0]) / n_agents,
+        "curve_predicted": (st.dg_variance_closed_form(ALPHA_GRID, var_j, var_g, rho) / n_agents).tolist(),
+        "curve_empirical": (st.dg_variance_empirical(b_j, b_g, ALPHA_GRID) / n_agents).tolist(),
+    }
+
+
+def _nested_split(samples: CellSamples, factor: float, baseline: float) -> dict:
+    """Own-action and cross-agent parts of one agent's tr Cov (two-stage ANOVA, unbiased)."""
+    nested = samples.nested
+    inner = nested.returns.shape[1]
+    score_norm2 = (nested.score**2).sum(axis=1)
+
+    def split(coefficients: np.ndarray) -> tuple[float, float]:
+        cross = float((score_norm2 * coefficients.var(axis=1, ddof=1)).mean())
+        group_means = nested.score * coefficients.mean(axis=1, keepdims=True)
+        own = st.trace_variance(group_means) - cross / inner
+        return own, cross
+
+    own_j, cross_j = split(factor * (nested.returns - baseline))
+    own_g, cross_g = split(nested.coefficient)
+    return {"own_j": own_j, "cross_j": cross_j, "own_g": own_g, "cross_g": cross_g}
+
+
+def cell_moments(samples: CellSamples, replicate: int, n_parameters: int) -> CellMoments:
+    """Every per-agent moment of one cell, for the three reward scalings."""
+    fork = samples.fork
+    n_copies, n_agents, _ = fork.score.shape
+    score = fork.score
+    g_g = (score * fork.coefficient[..., None]).reshape(n_copies, -1)
+    returns_std = float(fork.returns.std(ddof=1))
+    factors = {"paper": 1.0, "sum": float(fork.n_servers), "normalized": 1.0 / returns_std if returns_std > 0 else 0.0}
+    var_g, signal_g = st.trace_variance(g_g), st.squared_mean_norm(g_g)
+    cell = CellMoments(
+        n=fork.n_servers,
+        replicate=replicate,
+        n_agents=n_agents,
+        n_parameters=n_parameters,
+        warmup_steps=samples.warmup_steps,
+        scenario_index=samples.scenario_index,
+        tail_shape_j=math.nan,
+        tail_shape_g=_tail_shape(g_g),
+    )
+    for name, factor in factors.items():
+        returns = factor * fork.returns
+        g_plain = (score * returns[:, None, None]).reshape(n_copies, -1)
+        g_j = (score * (returns - leave_one_out_mean(returns))[:, None, None]).reshape(n_copies, -1)
+        cell.scales[name] = ScaleMoments(
+            var_j=_per_agent(st.trace_variance(g_j), n_agents),
+            var_j_plain=_per_agent(st.trace_variance(g_plain), n_agents),
+            var_g=_per_agent(var_g, n_agents),
+            cov_jg=_per_agent(st.trace_covariance(g_j, g_g), n_agents),
+            signal_j=_per_agent(st.squared_mean_norm(g_j), n_agents),
+            signal_j_plain=_per_agent(st.squared_mean_norm(g_plain), n_agents),
+            signal_g=_per_agent(signal_g, n_agents),
+            **_halves(g_j, g_g, n_agents),
+            **_nested_split(samples, factor, float(fork.returns.mean())),
+        )
+        if name == "paper":
+            cell.tail_shape_j = _tail_shape(g_j)
+    return cell
+
+
+def _tail_shape(samples: np.ndarray) -> float:
+    try:
+        return st.variance_tail_diagnostic(samples).shape
+    except ValueError:  # fewer than 20 tail samples (S < 200): no diagnostic
+        return math.nan
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Per N: replicate means, bootstrap over replicates
+# ----------------------------------------------------------------------------------------------------------
+
+# Per-replicate columns the per-N statistics are built from (one row per replicate).
+COLUMNS = (
+    "var_j",
+    "var_j_plain",
+    "var_g",
+    "cov_jg",
+    "signal_j",
+    "signal_j_plain",
+    "signal_g",
+    "min_var_predicted",
+    "min_var_empirical",
+    "own_j",
+    "cross_j",
+    "own_g",
+    "cross_g",
+)
+# Statistics reported per N, each a function of the column means (index into COLUMNS by name).
+STATISTICS = (
+    "sigma2_J",
+    "sigma2_J_plain",
+    "sigma2_G",
+    "rho",
+    "alpha_star",
+    "min_var_plugin",
+    "min_var_predicted",
+    "min_var_empirical",
+    "rel_var_J",
+    "rel_var_J_plain",
+    "rel_var_G",
+    "signal_J",
+    "signal_J_plain",
+    "signal_G",
+    "own_J",
+    "cross_J",
+    "own_G",
+    "cross_G",
+)
+
+
+# (relative variance, its tr Cov, its ‖Eĝ‖²) among STATISTICS
+RELATIVE_VARIANCES = (
+    ("rel_var_J", "sigma2_J", "signal_J"),
+    ("rel_var_J_plain", "sigma2_J_plain", "signal_J_plain"),
+    ("rel_var_G", "sigma2_G", "signal_G"),
+)
+
+
+def statistics_from_means(means: np.ndarray) -> np.ndarray:
+    """The STATISTICS, in order, from a vector of column means (COLUMNS order)."""
+    m = dict(zip(COLUMNS, means, strict=True))
+    rho = m["cov_jg"] / math.sqrt(m["var_j"] * m["var_g"]) if m["var_j"] > 0 and m["var_g"] > 0 else math.nan
+    rho_clipped = min(max(rho, -1.0), 1.0) if math.isfinite(rho) else 0.0
+    mixing = st.optimal_mixing(max(m["var_j"], 0.0), max(m["var_g"], 0.0), rho_clipped)
+    ratio = lambda a, b: a / b if b > 0 else math.inf  # noqa: E731
+    return np.array(
+        [
+            m["var_j"],
+            m["var_j_plain"],
+            m["var_g"],
+            rho,
+            mixing.alpha_star,
+            mixing.min_variance,
+            m["min_var_predicted"],
+            m["min_var_empirical"],
+            ratio(m["var_j"], m["signal_j"]),
+            ratio(m["var_j_plain"], m["signal_j_plain"]),
+            ratio(m["var_g"], m["signal_g"]),
+            m["signal_j"],
+            m["signal_j_plain"],
+            m["signal_g"],
+            m["own_j"],
+            m["cross_j"],
+            m["own_g"],
+            m["cross_g"],
+        ]
+    )
+
+
+def replicate_table(cells: Sequence[CellMoments], scale: str) -> np.ndarray:
+    """[R, len(COLUMNS)] per-replicate moments of one N under one reward scaling."""
+    return np.array([[getattr(c.scales[scale], name) for name in COLUMNS] for c in cells], dtype=float)
+
+
+@dataclass
+class NSummary:
+    """Everything reported for one N under one reward scaling; ``*_ci`` are [low, high]."""
+
+    n: int
+    n_clusters: int
+    replicates: int
+    mean_agents: float
+    n_parameters: int
+    values: dict[str, float]
+    intervals: dict[str, list[float]]
+    curve_predicted: list[float]
+    curve_empirical: list[float]
+    tail_shape_j: float
+    tail_shape_g: float
+
+    def row(self) -> dict:
+        """The flat JSON/CSV record: n, every statistic and its ``_ci``."""
+        record: dict = {"n": self.n, "n_clusters": self.n_clusters, "replicates": self.replicates}
+        record.update({"mean_agents": self.mean_agents, "n_parameters": self.n_parameters})
+        for name in STATISTICS:
+            record[name] = self.values[name]
+            record[f"{name}_ci"] = self.intervals[name]
+        record.update({"tail_shape_J": self.tail_shape_j, "tail_shape_G": self.tail_shape_g})
+        return record
+
+
+def summarize_n(
+    cells: Sequence[CellMoments], n_clusters: int, scale: str, seed: int, false_alarm: float = st.DEFAULT_FALSE_ALARM
+) -> NSummary:
+    """Per-N statistics with bootstrap-over-replicates intervals (z·SE at ``false_alarm``)."""
+    if len(cells) < 2:
+        raise ValueError(f"need >= 2 replicates per N for an interval; got {len(cells)}")
+    table = replicate_table(cells, scale)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # resamples whose ‖Eĝ‖² ≤ 0 give inf ratios
+        estimates = st.bootstrap_statistics(
+            [table], lambda t: statistics_from_means(t.mean(axis=0)), seed, false_alarm, n_resamples=400
+        )
+    values = {name: e.estimate for name, e in zip(STATISTICS, estimates, strict=True)}
+    intervals = {name: [e.ci_low, e.ci_high] for name, e in zip(STATISTICS, estimates, strict=True)}
+    for ratio, variance, signal in RELATIVE_VARIANCES:
+        # A ratio whose denominator may be ~0 has no useful bootstrap SE: bound it by the two intervals
+        # instead (conservative), open-ended when ‖Eĝ‖² cannot be told from 0.
+        (v_low, v_high), (s_low, s_high) = intervals[variance], intervals[signal]
+        intervals[ratio] = [
+            max(v_low, 0.0) / s_high if s_high > 0 else math.inf,
+            v_high / s_low if s_low > 0 else math.inf,
+        ]
+        if not values[ratio] > 0:
+            values[ratio] = math.inf
+    curves = [
+        np.mean([getattr(c.scales[scale], k) for c in cells], axis=0).tolist()
+        for k in ("curve_predicted", "curve_empirical")
+    ]
+    return NSummary(
+        n=cells[0].n,
+        n_clusters=n_clusters,
+        replicates=len(cells),
+        mean_agents=float(np.mean([c.n_agents for c in cells])),
+        n_parameters=cells[0].n_parameters,
+        values=values,
+        intervals=intervals,
+        curve_predicted=curves[0],
+        curve_empirical=curves[1],
+        tail_shape_j=float(np.nanmedian([c.tail_shape_j for c in cells])) if _any_finite(cells, "j") else math.nan,
+        tail_shape_g=float(np.nanmedian([c.tail_shape_g for c in cells])) if _any_finite(cells, "g") else math.nan,
+    )
+
+
+def _any_finite(cells: Sequence[CellMoments], which: str) -> bool:
+    return any(math.isfinite(getattr(c, f"tail_shape_{which}")) for c in cells)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Across N: slopes and verdicts
+# ----------------------------------------------------------------------------------------------------------
+
+# quantity -> (claim, per-replicate value from a ScaleMoments)
+CLAIMS = {
+    "sigma2_J": ("Theta(N)", lambda m: m.var_j),
+    "sigma2_J_plain": ("Theta(N)", lambda m: m.var_j_plain),
+    "sigma2_G": ("O(1)", lambda m: m.var_g),
+    "rel_var_J": ("Theta(N)", lambda m: m.var_j / m.signal_j if m.signal_j > 0 else math.nan),
+    "rel_var_G": ("O(1)", lambda m: m.var_g / m.signal_g if m.signal_g > 0 else math.nan),
+    "min_var": ("O(1)", lambda m: _replicate_min_var(m)),
+}
+
+
+def _replicate_min_var(m: ScaleMoments) -> float:
+    if m.var_j <= 0 or m.var_g <= 0:
+        return math.nan
+    rho = min(max(m.cov_jg / math.sqrt(m.var_j * m.var_g), -1.0), 1.0)
+    return st.optimal_mixing(m.var_j, m.var_g, rho).min_variance
+
+
+@dataclass
+class SlopeVerdict:
+    quantity: str
+    claim: str
+    estimate: float
+    ci: list[float]
+    holds: bool | None  # None: undetermined (too few valid points)
+    verdict: str
+    message: str
+    n_points: int
+    n_dropped: int
+
+
+def slope_verdict(
+    quantity: str, cells: Sequence[CellMoments], scale: str, false_alarm: float = st.DEFAULT_FALSE_ALARM
+) -> SlopeVerdict:
+    """log-log slope over every (N, replicate) point and the verdict on the paper's claim for ``quantity``."""
+    claim, value_of = CLAIMS[quantity]
+    points = [(c.n, value_of(c.scales[scale])) for c in cells]
+    valid = [(n, v) for n, v in points if math.isfinite(v) and v > 0]
+    dropped = len(points) - len(valid)
+    if len({n for n, _ in valid}) < 2 or len(valid) < 3:
+        return SlopeVerdict(
+            quantity,
+            claim,
+            math.nan,
+            [math.nan, math.nan],
+            None,
+            "undetermined",
+            "too few valid points",
+            len(valid),
+            dropped,
+        )
+    fit = st.fit_log_log_slope([n for n, _ in valid], [v for _, v in valid], false_alarm)
+    if claim == "Theta(N)":
+        test = st.check_slope_equals(fit, 1.0, false_alarm)
+    else:
+        test = st.check_slope_equivalent(fit, 0.0, O1_MARGIN, false_alarm)
+    head = f"{quantity} ∝ N^b, b = {fit.slope:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}]"
+    if claim == "O(1)":
+        outcome = "consistent with" if test.holds else "not shown to be"
+        verdict = f"{head}: {outcome} O(1) (equivalence test |b| < {O1_MARGIN})"
+    else:
+        verdict = f"{head}: {'consistent' if test.holds else 'inconsistent'} with Θ(N)"
+    holds: bool | None = test.holds
+    if dropped:
+        verdict += f"; {dropped} replicate(s) without detectable signal dropped"
+        holds = None if dropped > len(points) // 4 else holds
+    return SlopeVerdict(
+        quantity, claim, fit.slope, [fit.ci_low, fit.ci_high], holds, verdict, test.message, fit.n_points, dropped
+    )

@@ -1,0 +1,172 @@
+"""Figures of a variance scan (dgpg_theory.variance_scan); each function takes the scan's ``results`` dict
+(the content of results.json) and returns a matplotlib Figure. ``save_all`` writes them atomically."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def _column(rows: list[dict], key: str) -> np.ndarray:
+    return np.array([np.nan if r[key] is None else r[key] for r in rows], dtype=float)
+
+
+def _errors(rows: list[dict], key: str) -> np.ndarray:
+    """Asymmetric error bars [2, n] from ``key`` and ``key_ci`` (open or invalid ends drawn as 0)."""
+    value = _column(rows, key)
+    low = np.array([np.nan if r[f"{key}_ci"][0] is None else r[f"{key}_ci"][0] for r in rows], dtype=float)
+    high = np.array([np.nan if r[f"{key}_ci"][1] is None else r[f"{key}_ci"][1] for r in rows], dtype=float)
+    below = np.where(np.isfinite(low) & (low > 0), value - low, 0.0)
+    above = np.where(np.isfinite(high), high - value, 0.0)
+    return np.clip(np.vstack([below, above]), 0.0, None)
+
+
+def _fit_band(axis, n: np.ndarray, rows: list[dict], key: str, slope: dict, color: str) -> None:
+    """The OLS line through the per-N values and the band spanned by the slope's interval, pivoting at the
+    mean of log N (the fit itself is over every replicate; this draws its slope on the per-N means)."""
+    value = _column(rows, key)
+    keep = np.isfinite(value) & (value > 0)
+    if keep.sum() < 2 or slope.get("estimate") is None or not math.isfinite(slope["estimate"]):
+        return
+    x, y = np.log(n[keep]), np.log(value[keep])
+    pivot_x, pivot_y = x.mean(), y.mean()
+    grid = np.linspace(x.min(), x.max(), 50)
+    line = np.exp(pivot_y + slope["estimate"] * (grid - pivot_x))
+    low, high = (np.exp(pivot_y + b * (grid - pivot_x)) for b in slope["ci"])
+    axis.plot(np.exp(grid), line, color=color, lw=1, ls="--")
+    axis.fill_between(np.exp(grid), np.minimum(low, high), np.maximum(low, high), color=color, alpha=0.15)
+
+
+def variance_scaling(results: dict) -> Figure:
+    """log–log σ_J², σ_G² and the minimum variance against N, with fitted lines and slope-CI bands."""
+    rows, slopes = results["per_n"], results["slopes"]
+    n = _column(rows, "n")
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for key, slope_key, color, label in (
+        ("sigma2_J", "sigma2_J", "C0", "σ_J² (baselined)"),
+        ("sigma2_G", "sigma2_G", "C1", "σ_G²"),
+        ("min_var_plugin", "min_var", "C2", "min_α Var(ĝ_DG) (Eq 13)"),
+    ):
+        b = slopes.get(slope_key, {})
+        text = f"{label}: b = {b.get('estimate', float('nan')):.2f}" if b.get("estimate") is not None else label
+        axes[0].errorbar(n, _column(rows, key), yerr=_errors(rows, key), fmt="o", color=color, label=text, capsize=3)
+        _fit_band(axes[0], n, rows, key, b, color)
+    axes[0].set(xscale="log", yscale="log", xlabel="N (servers)", ylabel="per-agent tr Cov", title="Variances")
+    for key, color, label in (("rel_var_J", "C0", "J (baselined)"), ("rel_var_G", "C1", "G")):
+        value = _column(rows, key)
+        finite = np.isfinite(value)
+        axes[1].errorbar(
+            n[finite], value[finite], yerr=_errors(rows, key)[:, finite], fmt="o", color=color, label=label, capsize=3
+        )
+        lower = np.array([r[f"{key}_ci"][0] or np.nan for r in rows], dtype=float)
+        open_ended = ~finite & np.isfinite(lower)
+        axes[1].scatter(n[open_ended], lower[open_ended], marker="^", color=color, label=f"{label}: lower bound")
+        _fit_band(axes[1], n, rows, key, slopes.get(key, {}), color)
+    axes[1].set(xscale="log", yscale="log", xlabel="N (servers)", ylabel="tr Cov / ‖E ĝ‖²", title="Relative variances")
+    for axis in axes:
+        axis.legend(fontsize=8)
+    figure.suptitle(f"Theorem 4.2 on the simulator ({results['config']['reward_scale']} reward)")
+    figure.tight_layout()
+    return figure
+
+
+def alpha_star(results: dict) -> Figure:
+    rows = results["per_n"]
+    n = _column(rows, "n")
+    figure, axis = plt.subplots(figsize=(5.5, 4))
+    value = _column(rows, "alpha_star")
+    low = np.array([r["alpha_star_ci"][0] for r in rows], dtype=float)
+    high = np.array([r["alpha_star_ci"][1] for r in rows], dtype=float)
+    axis.errorbar(n, value, yerr=np.clip(np.vstack([value - low, high - value]), 0, None), fmt="o", capsize=3)
+    axis.axhline(1.0, color="grey", lw=0.8, ls=":")
+    axis.set(xscale="log", xlabel="N (servers)", ylabel="α*", title="Optimal mixing α* (App. F)")
+    figure.tight_layout()
+    return figure
+
+
+def mixing_curves(results: dict) -> Figure:
+    """Per N: the closed form (moments of half A of the copies) against the empirical variance of half B's
+    mixed samples over the α grid, each divided by the closed form at α = 0 (curves at different N share axes)."""
+    rows = results["per_n"]
+    alphas = np.array(results["alpha_grid"])
+    figure, axis = plt.subplots(figsize=(6, 4.2))
+    for k, row in enumerate(rows):
+        predicted, empirical = np.array(row["curve_predicted"]), np.array(row["curve_empirical"])
+        unit = predicted[0] if predicted[0] > 0 else 1.0
+        axis.plot(alphas, predicted / unit, color=f"C{k % 10}", lw=1, label=f"N={row['n']}")
+        axis.plot(alphas, empirical / unit, "o", color=f"C{k % 10}", ms=3)
+    axis.set(
+        yscale="log",
+        xlabel="α",
+        ylabel="Var(ĝ_DG(α)) / Var(ĝ_J)",
+        title="Eq 13 quadratic: line predicted, dots empirical",
+    )
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def own_cross(results: dict) -> Figure:
+    rows = results["per_n"]
+    n = _column(rows, "n")
+    figure, axis = plt.subplots(figsize=(6, 4.2))
+    for key, color, label in (
+        ("own_J", "C0", "ĝ_J own action"),
+        ("cross_J", "C0", "ĝ_J cross-agent"),
+        ("own_G", "C1", "ĝ_G own action"),
+        ("cross_G", "C1", "ĝ_G cross-agent"),
+    ):
+        value = _column(rows, key)
+        marker = "o" if key.startswith("own") else "s"
+        shown = value > 0
+        axis.errorbar(
+            n[shown],
+            value[shown],
+            yerr=_errors(rows, key)[:, shown],
+            fmt=marker,
+            color=color,
+            mfc="none" if marker == "s" else color,
+            label=label,
+            capsize=3,
+        )
+    axis.set(
+        xscale="log",
+        yscale="log",
+        xlabel="N (servers)",
+        ylabel="one agent's tr Cov",
+        title="Own-action vs cross-agent noise (nested)",
+    )
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+FIGURES = {
+    "variance_scaling.png": variance_scaling,
+    "alpha_star.png": alpha_star,
+    "mixing_curves.png": mixing_curves,
+    "own_cross.png": own_cross,
+}
+
+
+def save_all(results: dict, out: Path) -> list[Path]:
+    """Write every figure to ``out`` atomically (temporary file in ``out``, then os.replace)."""
+    paths = []
+    for name, make in FIGURES.items():
+        figure = make(results)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=f".{name}.", suffix=".png", delete=False) as handle:
+            figure.savefig(handle, dpi=110, format="png")
+        plt.close(figure)
+        target = out / name
+        os.replace(handle.name, target)
+        paths.append(target)
+    return paths
