@@ -14,8 +14,10 @@ split of one agent's variance (gradient_samples docstring).
 Per N: statistics are functions of the replicate means (ρ = mean cov / √(mean σ_J² · mean σ_G²), relative
 variance = mean tr Cov / mean ‖Eĝ‖², ‖Eĝ‖² estimated without bias); intervals come from a bootstrap over
 replicates (snapshots are independent; the copies within one are not a replicate). Across N: OLS of log value
-on log N over every (N, replicate) point (statistics.fit_log_log_slope), Θ(N) by a t-test of slope 1 whose
-interval excludes 0, O(1) by a TOST equivalence test |slope| < 0.25; all at false alarm 1e-4 by default.
+on log N over every (N, replicate) point (statistics.fit_log_log_slope) and a three-way verdict per claim —
+consistent / inconsistent / undetermined — with the theory layer's margin δ = 0.25: Θ(N) by equivalence
+|b − 1| < δ, O(1) (bounded) by b < δ (see _judge); all at false alarm 1e-4 by default. Per-N intervals are
+bootstrap intervals on the log scale for variances, Fisher z for ρ, normal otherwise.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from dgpg_theory.gradient_samples import CellSamples
 
 REWARD_SCALES = ("paper", "sum", "normalized")
 ALPHA_GRID = np.linspace(0.0, 1.0, 21)
-O1_MARGIN = 0.25  # |slope| < 0.25 counts as O(1) (the theory layer's margin)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -207,6 +208,16 @@ STATISTICS = (
 )
 
 
+# Interval scale per statistic (statistics.EstimateWithCI): variances are right-skewed, ρ is bounded.
+TRANSFORMS = {
+    "sigma2_J": "log",
+    "sigma2_J_plain": "log",
+    "sigma2_G": "log",
+    "rho": "fisher",
+    "min_var_plugin": "log",
+    "min_var_predicted": "log",
+    "min_var_empirical": "log",
+}
 # (relative variance, its tr Cov, its ‖Eĝ‖²) among STATISTICS
 RELATIVE_VARIANCES = (
     ("rel_var_J", "sigma2_J", "signal_J"),
@@ -288,7 +299,12 @@ def summarize_n(
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # resamples whose ‖Eĝ‖² ≤ 0 give inf ratios
         estimates = st.bootstrap_statistics(
-            [table], lambda t: statistics_from_means(t.mean(axis=0)), seed, false_alarm, n_resamples=400
+            [table],
+            lambda t: statistics_from_means(t.mean(axis=0)),
+            seed,
+            false_alarm,
+            n_resamples=400,
+            transform=[TRANSFORMS.get(name, "identity") for name in STATISTICS],
         )
     values = {name: e.estimate for name, e in zip(STATISTICS, estimates, strict=True)}
     intervals = {name: [e.ci_low, e.ci_high] for name, e in zip(STATISTICS, estimates, strict=True)}
@@ -381,20 +397,36 @@ def slope_verdict(
             dropped,
         )
     fit = st.fit_log_log_slope([n for n, _ in valid], [v for _, v in valid], false_alarm)
-    if claim == "Theta(N)":
-        test = st.check_slope_equals(fit, 1.0, false_alarm)
-    else:
-        test = st.check_slope_equivalent(fit, 0.0, O1_MARGIN, false_alarm)
-    head = f"{quantity} ∝ N^b, b = {fit.slope:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}]"
-    if claim == "O(1)":
-        outcome = "consistent with" if test.holds else "not shown to be"
-        verdict = f"{head}: {outcome} O(1) (equivalence test |b| < {O1_MARGIN})"
-    else:
-        verdict = f"{head}: {'consistent' if test.holds else 'inconsistent'} with Θ(N)"
-    holds: bool | None = test.holds
+    holds, outcome, message = _judge(fit, claim, false_alarm)
+    verdict = f"{quantity} ∝ N^b, b = {fit.slope:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}]: {outcome}"
     if dropped:
         verdict += f"; {dropped} replicate(s) without detectable signal dropped"
         holds = None if dropped > len(points) // 4 else holds
     return SlopeVerdict(
-        quantity, claim, fit.slope, [fit.ci_low, fit.ci_high], holds, verdict, test.message, fit.n_points, dropped
+        quantity, claim, fit.slope, [fit.ci_low, fit.ci_high], holds, verdict, message, fit.n_points, dropped
     )
+
+
+def _judge(fit: st.SlopeFit, claim: str, false_alarm: float) -> tuple[bool | None, str, str]:
+    """Three-way verdict (True / False / None = undetermined) on Θ(N) or O(1), with margin δ = 0.25.
+
+    Θ(N): consistent if the TOST equivalence |b − 1| < δ is shown (statistics.check_slope_theta); inconsistent if
+    the t-test rejects b = 1; else undetermined. O(1) means bounded, and a falling variance is bounded too:
+    consistent if the upper end of the slope interval is below δ; inconsistent if its lower end is above δ
+    (significant growth faster than N^δ); else undetermined."""
+    margin = st.EQUIVALENCE_MARGIN
+    if claim == "Theta(N)":
+        equivalence = st.check_slope_theta(fit, 1.0, margin, false_alarm)
+        if equivalence.holds:
+            return True, f"consistent with Θ(N) (|b − 1| < {margin} shown)", equivalence.message
+        rejection = st.check_slope_equals(fit, 1.0, false_alarm)
+        if rejection.p_value < false_alarm:
+            return False, "inconsistent with Θ(N) (b = 1 rejected)", rejection.message
+        return None, "undetermined for Θ(N) (interval too wide)", equivalence.message
+    interval = f"[{fit.ci_low:.3f}, {fit.ci_high:.3f}]"
+    message = f"slope {fit.slope:.3f} ± {fit.slope_se:.3f}, interval at {false_alarm:g}: {interval}"
+    if fit.ci_high < margin:
+        return True, f"consistent with O(1) (b < {margin} shown)", message
+    if fit.ci_low > margin:
+        return False, f"inconsistent with O(1) (b > {margin} shown)", message
+    return None, "undetermined for O(1) (interval too wide)", message

@@ -8,6 +8,7 @@ holds: the same seeds give the same numbers on one machine or a cluster.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -92,7 +93,8 @@ def open_executor(kind: str = "local", workers: int = 1, scheduler: str | None =
         if workers == 1:
             yield _InlineExecutor()
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            # spawn, not fork: numba's OpenMP threading layer makes fork() unsafe once a kernel has run here
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
                 yield pool
         return
     try:

@@ -127,6 +127,8 @@ def test_slope_verdicts_recognize_theta_n_and_o1():
     assert theta.holds and abs(theta.estimate - 1.0) < 0.2
     assert ms.slope_verdict("sigma2_G", cells, "paper").holds
     assert "consistent with Θ(N)" in theta.verdict
+    falling = ms.slope_verdict("sigma2_G", _synthetic_cells(exponent_j=1.0, exponent_g=-0.7), "paper")
+    assert falling.holds  # a falling variance is bounded: O(1)
 
 
 def test_negative_control_slope_verdicts_reject_the_wrong_exponents():

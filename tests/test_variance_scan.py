@@ -1,0 +1,140 @@
+"""The variance_scan CLI: outputs, bad input (exit code 2, nothing written), atomic writes, and the same numbers
+on the in-process executor, a local process pool and a Dask LocalCluster."""
+
+import json
+import math
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from dgpg_theory import variance_scan
+from dgpg_theory.gradient_samples import SamplingConfig
+
+TINY = ["--samples", "8", "--replicates", "2", "--horizon", "5", "--warmup", "40", "--nested-outer", "2"]
+TINY += ["--nested-inner", "2", "--no-progress", "--workers", "1"]
+TINY_CONFIG = SamplingConfig(copies=8, horizon=5, warmup_steps=40, nested_outer=2, nested_inner=2)
+REQUIRED_PER_N = ["n", "sigma2_J", "sigma2_G", "rho", "alpha_star", "min_var_predicted", "min_var_empirical"]
+REQUIRED_PER_N += ["rel_var_J", "rel_var_G"]
+
+
+def _strict_json(path):
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("scan")
+    assert variance_scan.main(["--n", "5", "10", "--out", str(out), *TINY]) == 0
+    return out
+
+
+def test_cli_writes_results_json_csv_and_figures(tiny_run, capsys):
+    results = _strict_json(tiny_run / "results.json")
+    for row in results["per_n"]:
+        for key in REQUIRED_PER_N:
+            assert key in row
+            if key != "n":
+                assert len(row[f"{key}_ci"]) == 2
+    for key in ("sigma2_J", "sigma2_G", "rel_var_J", "rel_var_G"):
+        assert {"estimate", "ci", "verdict"} <= set(results["slopes"][key])
+    assert set(results["by_reward_scale"]) == {"paper", "sum", "normalized"}
+    header = (tiny_run / "results.csv").read_text().splitlines()[0].split(",")
+    assert {"n", "sigma2_J", "sigma2_J_ci_low", "sigma2_J_ci_high", "rho"} <= set(header)
+    for name in ("variance_scaling.png", "alpha_star.png", "mixing_curves.png", "own_cross.png"):
+        assert (tiny_run / name).stat().st_size > 1000
+    assert not [p for p in os.listdir(tiny_run) if p.startswith(".")]  # no temporary files left
+
+
+def test_help_explains_every_flag(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        variance_scan.main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("--n", "--samples", "--replicates", "--policy", "--reward-scale", "--seed", "--out", "--executor"):
+        assert flag in text
+    for flag in ("--scheduler", "--workers", "--quick", "--horizon", "--false-alarm"):
+        assert flag in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--n", "1", "5"], "--n 1"),
+        (["--n", "5", "5"], "duplicates"),
+        (["--n"], "--n"),
+        (["--n", "5", "10", "--samples", "1"], "--samples 1"),
+        (["--n", "5", "10", "--replicates", "1"], "--replicates 1"),
+        (["--n", "5", "10", "--policy", "checkpoint:model.pt"], "checkpoint"),
+        (["--n", "5", "10", "--policy", "mlp"], "--policy mlp"),
+        (["--n", "5", "10", "--scheduler", "tcp://127.0.0.1:1"], "--executor dask"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message_and_writes_nothing(tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        variance_scan.main([*argv, "--out", str(out), "--no-progress"])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists() or not list(out.iterdir())
+
+
+def test_unwritable_out_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    with pytest.raises(SystemExit) as exit_info:
+        variance_scan.main(["--n", "5", "10", "--out", str(blocker / "sub"), *TINY])
+    assert exit_info.value.code == 2
+    assert "--out" in capsys.readouterr().err
+    if os.geteuid() != 0:  # root ignores directory permissions
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
+        with pytest.raises(SystemExit):
+            variance_scan.main(["--n", "5", "10", "--out", str(locked), *TINY])
+
+
+def test_unreachable_scheduler_exits_2_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["--n", "5", "10", "--out", str(out), *TINY, "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"]
+    assert variance_scan.main([*argv, "--connect-timeout", "2"]) == 2
+    assert "unreachable" in capsys.readouterr().err
+    assert not list(out.iterdir())
+
+
+def test_an_interrupted_write_leaves_the_previous_results_intact(tiny_run, monkeypatch):
+    before = (tiny_run / "results.json").read_text()
+    results = _strict_json(tiny_run / "results.json")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(variance_scan.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        variance_scan.write_results(results, tiny_run, plots=False)
+    assert (tiny_run / "results.json").read_text() == before
+
+
+def _cell_values(results: dict) -> np.ndarray:
+    return np.array(
+        [[c["scales"]["paper"][k] for k in ("var_j", "var_g", "cov_jg", "own_j")] for c in results["cells"]]
+    )
+
+
+def test_same_seeds_give_the_same_numbers_on_a_pool_and_a_dask_local_cluster():
+    from dask.distributed import LocalCluster
+
+    common = {"n_values": [5, 10], "replicates": 2, "config": TINY_CONFIG, "seed": 3}
+    inline = variance_scan.run_scan(**common, executor="local", workers=1)
+    pool = variance_scan.run_scan(**common, executor="local", workers=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        dask = variance_scan.run_scan(**common, executor="dask", scheduler=cluster.scheduler_address)
+    np.testing.assert_array_equal(_cell_values(inline), _cell_values(pool))
+    np.testing.assert_array_equal(_cell_values(inline), _cell_values(dask))
+    other_seed = variance_scan.run_scan(**{**common, "seed": 4}, executor="local", workers=1)
+    assert not np.array_equal(_cell_values(inline), _cell_values(other_seed))
+    assert all(math.isfinite(v) for v in _cell_values(inline).ravel())
