@@ -429,4 +429,6 @@ def _judge(fit: st.SlopeFit, claim: str, false_alarm: float) -> tuple[bool | Non
         return True, f"consistent with O(1) (b < {margin} shown)", message
     if fit.ci_low > margin:
         return False, f"inconsistent with O(1) (b > {margin} shown)", message
+    if fit.ci_low > 0:
+        return None, f"undetermined for O(1): growth is significant (b > 0) but b > {margin} is not shown", message
     return None, "undetermined for O(1) (interval too wide)", message

@@ -56,21 +56,26 @@ def variance_scaling(results: dict) -> Figure:
         ("sigma2_G", "sigma2_G", "C1", "σ_G²"),
         ("min_var_plugin", "min_var", "C2", "min_α Var(ĝ_DG) (Eq 13)"),
     ):
+        marker = "s" if key == "min_var_plugin" else "o"  # min Var ≈ σ_G² when α* ≈ 1: keep both visible
         b = slopes.get(slope_key, {})
         text = f"{label}: b = {b.get('estimate', float('nan')):.2f}" if b.get("estimate") is not None else label
-        axes[0].errorbar(n, _column(rows, key), yerr=_errors(rows, key), fmt="o", color=color, label=text, capsize=3)
+        axes[0].errorbar(
+            n, _column(rows, key), yerr=_errors(rows, key), fmt=marker, mfc="none", color=color, label=text, capsize=3
+        )
         _fit_band(axes[0], n, rows, key, b, color)
     axes[0].set(xscale="log", yscale="log", xlabel="N (servers)", ylabel="per-agent tr Cov", title="Variances")
     for key, color, label in (("rel_var_J", "C0", "J (baselined)"), ("rel_var_G", "C1", "G")):
         value = _column(rows, key)
-        finite = np.isfinite(value)
-        axes[1].errorbar(
-            n[finite], value[finite], yerr=_errors(rows, key)[:, finite], fmt="o", color=color, label=label, capsize=3
-        )
-        lower = np.array([r[f"{key}_ci"][0] or np.nan for r in rows], dtype=float)
-        open_ended = ~finite & np.isfinite(lower)
-        axes[1].scatter(n[open_ended], lower[open_ended], marker="^", color=color, label=f"{label}: lower bound")
-        _fit_band(axes[1], n, rows, key, slopes.get(key, {}), color)
+        lower = np.array([np.nan if r[f"{key}_ci"][0] is None else r[f"{key}_ci"][0] for r in rows], dtype=float)
+        closed = np.array([r[f"{key}_ci"][1] is not None for r in rows]) & np.isfinite(value)
+        errors = _errors(rows, key)[:, closed]
+        axes[1].errorbar(n[closed], value[closed], yerr=errors, fmt="o", color=color, label=label, capsize=3)
+        open_ended = ~closed & np.isfinite(lower) & (lower > 0)
+        if open_ended.any():  # ‖Eĝ‖² not told from 0: only a lower bound on the ratio is known
+            axes[1].scatter(n[open_ended], lower[open_ended], marker="^", color=color, label=f"{label}: lower bound")
+        slope = slopes.get(key, {})
+        if not slope.get("n_dropped"):
+            _fit_band(axes[1], n, rows, key, slope, color)
     axes[1].set(xscale="log", yscale="log", xlabel="N (servers)", ylabel="tr Cov / ‖E ĝ‖²", title="Relative variances")
     for axis in axes:
         axis.legend(fontsize=8)
