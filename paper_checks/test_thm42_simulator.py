@@ -1,0 +1,193 @@
+"""Theorem 4.2 on the simulator: the signatures that hold are asserted, the ones that do not are strict xfails
+whose reasons quote the numbers measured by this module's fixtures (fixed seeds; reproduced in the README by
+the default ``python -m dgpg_theory.variance_scan`` run over N = 5…200).
+
+Fixture: N ∈ {5, 10, 20, 50}, 6 snapshots per N, S = 96 forked copies, H = 150 steps, the per-server scoring
+policy, the paper's ÷N reward unless stated (dgpg_theory.gradient_samples / measurement for the method).
+"""
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from dgpg_theory import measurement as ms
+from dgpg_theory import statistics as st
+from dgpg_theory import variance_scan
+from dgpg_theory.gradient_samples import SamplingConfig, sample_cell
+from dgpg_theory.policies import make_policy
+from sim.scales import resolve_scale
+
+SEED = 20261124
+SCAN_N = [5, 10, 20, 50]
+SCAN_CONFIG = SamplingConfig(copies=96, horizon=150, warmup_steps=300, nested_outer=8, nested_inner=4)
+ALPHAS = np.linspace(0.0, 1.0, 11)
+
+
+@pytest.fixture(scope="module")
+def scan() -> dict:
+    return variance_scan.run_scan(SCAN_N, 6, SCAN_CONFIG, seed=SEED, workers=1)
+
+
+@pytest.fixture(scope="module")
+def raw_cell() -> tuple[np.ndarray, np.ndarray]:
+    """ĝ_J (baselined, ÷N reward) and ĝ_G of one N = 20 snapshot with S = 400 copies, stacked over agents."""
+    scale = resolve_scale(20)
+    config = SamplingConfig(copies=400, horizon=100, warmup_steps=300, nested_outer=2, nested_inner=2)
+    samples = sample_cell(make_policy("scoring", scale, SEED), scale, 0, config, np.random.SeedSequence(SEED))
+    fork = samples.fork
+    copies = fork.score.shape[0]
+    baselined = fork.returns - ms.leave_one_out_mean(fork.returns)
+    g_j = (fork.score * baselined[:, None, None]).reshape(copies, -1)
+    g_g = (fork.score * fork.coefficient[..., None]).reshape(copies, -1)
+    return g_j, g_g
+
+
+def _closed_form_gap(g_j: np.ndarray, g_g: np.ndarray, mis_scale: float = 1.0) -> float:
+    """Largest standardized gap over α between Eq 13's quadratic with moments of half A and the variance of half
+    B's mixed samples. ĝ_G is first rescaled by κ = σ_J/σ_G of half A: the quadratic is the same identity for any
+    scaling of ĝ_G, and in raw units (σ_G/σ_J ≈ 1e-4) the α grid would only probe the (1 − α)²σ_J² term."""
+    half = g_j.shape[0] // 2
+    kappa = np.sqrt(st.trace_variance(g_j[:half]) / st.trace_variance(g_g[:half]))
+    a_j, a_g, b_j, b_g = g_j[:half], kappa * g_g[:half], g_j[half:], mis_scale * kappa * g_g[half:]
+
+    def closed_form(x_j, x_g):
+        rho = st.trace_correlation(x_j, x_g)
+        return st.dg_variance_closed_form(ALPHAS, st.trace_variance(x_j), st.trace_variance(x_g), rho)
+
+    a = st.bootstrap_statistics([a_j, a_g], closed_form, seed=11, n_resamples=300)
+    b = st.bootstrap_statistics([b_j, b_g], lambda x, y: st.dg_variance_empirical(x, y, ALPHAS), 12, n_resamples=300)
+    gaps = [
+        abs(x.estimate - y.estimate) / np.hypot(x.standard_error, y.standard_error) for x, y in zip(a, b, strict=True)
+    ]
+    print("closed form (A):", np.round([x.estimate for x in a], 1))
+    print("empirical   (B):", np.round([y.estimate for y in b], 1))
+    return max(gaps)
+
+
+def test_closed_form_variance_matches_an_independent_half_over_alpha(raw_cell):
+    assert _closed_form_gap(*raw_cell) < st.z_for_false_alarm(1e-4, len(ALPHAS))
+
+
+def test_negative_control_a_mis_scaled_guidance_estimator_is_detected(raw_cell):
+    assert _closed_form_gap(*raw_cell, mis_scale=1.5) > st.z_for_false_alarm(1e-4, len(ALPHAS))
+
+
+def test_rho_is_far_from_one_ghat_j_carries_noise_absent_from_ghat_g(raw_cell):
+    g_j, g_g = raw_cell
+    interval = st.correlation_ci(g_j, g_g, seed=13)
+    print(interval)
+    assert interval.ci_high < 0.5
+
+
+def test_negative_control_rho_of_a_near_copy_of_ghat_j_is_not_far_from_one(raw_cell):
+    g_j, g_g = raw_cell
+    kappa = np.sqrt(st.trace_variance(g_j) / st.trace_variance(g_g))
+    assert not st.correlation_ci(g_j, g_j + 0.3 * kappa * g_g, seed=13).ci_high < 0.5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="Theorem 4.2 assumes ρ = Corr(ĝ_J, ĝ_G) ∈ (0, 1); on the simulator ρ cannot be told from 0: fixture "
+    "ρ = −0.022 [−0.11, 0.07] (N=5), −0.013 [−0.09, 0.06] (10), −0.014 [−0.05, 0.02] (20), +0.006 [−0.01, 0.03] (50); "
+    "default scan N = 5…200: |ρ| < 0.01 at every N, every interval contains 0 (intervals at false alarm 1e-4).",
+)
+def test_theorem_42_hypothesis_rho_positive_at_every_n(scan):
+    for row in scan["per_n"]:
+        print(row["n"], row["rho"], row["rho_ci"])
+    assert all(row["rho_ci"][0] > 0 for row in scan["per_n"])
+
+
+def _own_and_cross(scan: dict, which: str, n_values) -> tuple[np.ndarray, np.ndarray]:
+    cells = [c for c in scan["cells"] if c["n"] in n_values]
+    own = np.array([c["scales"]["paper"][f"own_{which}"] for c in cells])
+    cross = np.array([c["scales"]["paper"][f"cross_{which}"] for c in cells])
+    return own, cross
+
+
+def _cross_dominates(own: np.ndarray, cross: np.ndarray) -> bool:
+    """Sign test over snapshots: cross-agent part > own-action part in more snapshots than chance allows."""
+    wins = int((cross > own).sum())
+    return scipy.stats.binomtest(wins, own.size, 0.5, alternative="greater").pvalue < 1e-4
+
+
+def test_cross_agent_noise_dominates_the_variance_of_ghat_j(scan):
+    own, cross = _own_and_cross(scan, "j", SCAN_N)
+    print("own/cross per snapshot:", np.round(own / cross, 2))
+    assert _cross_dominates(own, cross)
+
+
+def test_negative_control_the_guidance_estimator_has_no_dominant_cross_agent_noise(scan):
+    own, cross = _own_and_cross(scan, "g", [5, 10, 20])
+    assert not _cross_dominates(own, cross)
+
+
+def test_guidance_coefficient_ignores_other_agents_when_the_action_is_a_server(scan):
+    """Sec 3.2: c depends on observed and agent-local quantities only. With K = N (N <= 20) the landing server
+    is the action, so holding the agent's action fixed leaves c exactly constant: zero cross-agent part."""
+    own, cross = _own_and_cross(scan, "g", [5, 10, 20])
+    assert np.all(cross == 0.0) and np.all(own > 0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="At cluster scales (N >= 50) Best-Fit inside the chosen cluster picks the landing server from a state "
+    "that includes earlier agents' placements in the same step, so c depends on other agents: in the fixture 1 of "
+    "6 snapshots at N = 50 has a non-zero cross-agent part of Var(ĝ_G) (5.1e-6 vs own part 1.5e-4, ≈ 3 %).",
+)
+def test_guidance_coefficient_ignores_other_agents_at_cluster_scale(scan):
+    _, cross = _own_and_cross(scan, "g", [50])
+    assert np.all(cross == 0.0)
+
+
+def _slope(scan: dict, quantity: str, scale: str) -> dict:
+    return scan["by_reward_scale"][scale]["slopes"][quantity]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="With the paper's ÷N reward (H.3) the per-agent σ_J² falls with N: fixture b = −0.83 [−1.32, −0.33]; "
+    "default scan (N = 5…200) b = −0.78 [−0.95, −0.61]: Θ(N) is rejected. Under the summed reward σ_J² = N²·"
+    "(÷N value) and b = 1.22 [1.05, 1.39] (default scan), also ≠ 1: the Θ(N) claim depends on the reward scaling.",
+)
+def test_sigma2_j_is_theta_n_under_the_papers_reward(scan):
+    print(_slope(scan, "sigma2_J", "paper"))
+    assert _slope(scan, "sigma2_J", "paper")["holds"]
+
+
+def test_sigma2_j_grows_with_n_under_the_summed_reward(scan):
+    slope = _slope(scan, "sigma2_J", "sum")
+    print(slope["verdict"])
+    assert slope["ci"][0] > 0
+
+
+def test_negative_control_reversed_n_labels_show_no_growth(scan):
+    cells = scan["cells"]
+    mirror = dict(zip(SCAN_N, reversed(SCAN_N), strict=True))
+    values = [c["scales"]["sum"]["var_j"] for c in cells]
+    fit = st.fit_log_log_slope([mirror[c["n"]] for c in cells], values)
+    assert not fit.ci_low > 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="σ_G² = O(1) is not shown: fixture b = 0.66 [−1.01, 2.33]; default scan (N = 5…200, 8 snapshots) b = 0.57 "
+    "[0.04, 1.10], i.e. significant growth though b > 0.25 is not shown. Per-snapshot σ_G² spreads over an order of "
+    "magnitude (heavy-tailed job sizes enter c through z = w), so the slope interval is wide at this budget.",
+)
+def test_sigma2_g_is_o1(scan):
+    assert _slope(scan, "sigma2_G", "paper")["holds"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="The scale-free Θ(N) claim (tr Cov/‖E ĝ_J‖²) cannot be measured here: ‖E ĝ_J‖² per agent is not "
+    "distinguishable from 0 in most snapshots (fixture: 11 of 24; default scan: 28 of 48), so only lower bounds "
+    "on the relative variance exist (default scan: > 17 at N = 5 … > 3.5e3 at N = 200).",
+)
+def test_relative_variance_of_ghat_j_is_theta_n(scan):
+    assert _slope(scan, "rel_var_J", "paper")["holds"]
