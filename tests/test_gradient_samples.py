@@ -181,3 +181,15 @@ def test_sampling_config_rejects_bad_values(kwargs, message):
 def test_make_policy_rejects_unknown_policies(name):
     with pytest.raises(ValueError, match="allowed"):
         make_policy(name, resolve_scale(5), 0)
+
+
+@pytest.mark.parametrize("name", ["uniform", "flat"])
+def test_every_policy_runs_a_cell(name):
+    from dgpg_theory.measurement import cell_moments
+
+    scale = resolve_scale(50)
+    policy = make_policy(name, scale, seed=0)
+    samples = gs.sample_cell(policy, scale, 0, SMALL, np.random.SeedSequence([0, 50, 0]))
+    moments = cell_moments(samples, 0, policy.n_parameters)
+    assert np.isfinite(moments.scales["paper"].var_j) and moments.scales["paper"].var_g > 0
+    assert samples.fork.score.shape[2] == (scale.n_clusters if name == "flat" else 9)
