@@ -187,7 +187,7 @@ def test_sigma2_g_is_o1(scan):
     raises=AssertionError,
     reason="The scale-free Θ(N) claim (tr Cov/‖E ĝ_J‖²) cannot be measured here: ‖E ĝ_J‖² per agent is not "
     "distinguishable from 0 in most snapshots (fixture: 11 of 24; default scan: 28 of 48), so only lower bounds "
-    "on the relative variance exist (default scan: > 17 at N = 5 … > 3.5e3 at N = 200).",
+    "on the relative variance exist (default scan: > 40 at N = 5 … > 3.6e3 at N = 200).",
 )
 def test_relative_variance_of_ghat_j_is_theta_n(scan):
     assert _slope(scan, "rel_var_J", "paper")["holds"]
