@@ -133,6 +133,10 @@ def own_cross(results: dict) -> Figure:
         value = _column(rows, key)
         marker = "o" if key.startswith("own") else "s"
         shown = value > 0
+        high = np.array([np.nan if r[f"{key}_ci"][1] is None else r[f"{key}_ci"][1] for r in rows], dtype=float)
+        bounded = ~shown & (high > 0)
+        if bounded.any():  # estimate <= 0 (noise around a small part): show the upper end of its interval
+            axis.scatter(n[bounded], high[bounded], marker="v", color=color, label=f"{label}: upper bound")
         axis.errorbar(
             n[shown],
             value[shown],
