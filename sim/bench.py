@@ -89,7 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="time Best-Fit only up to this N (default 200; its O(N) search per job makes N = 1500 take long); "
         "larger N report null",
     )
-    parser.add_argument("--quick", action="store_true", help=f"N in {QUICK_SIZES}, batch 32, 50 timed steps")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"N in {QUICK_SIZES}, batch 32, 50 timed steps (overrides --batch and --steps)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     return parser
 
@@ -102,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, value, low in (
         ("--batch", batch, 1),
         ("--steps", steps, 1),
+        ("--batch-1500", args.batch_1500, 1),
         ("--bestfit-scenarios", args.bestfit_scenarios, 0),
+        ("--bestfit-max-n", args.bestfit_max_n, 2),
     ):
         if value < low:
             parser.error(f"{name}={value} is too small; allowed: ≥ {low}")
@@ -113,9 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json:
         print(f"{'N':>6} {'batch':>6} {'decisions/s':>14} {'best-fit 40 (s)':>16} {'peak MB':>9}")
     for n in sizes:
-        row = measure_isolated(
-            n, args.batch_1500 if n >= 1000 and not args.quick else batch, steps, args.bestfit_scenarios
-        )
+        copies = args.batch_1500 if n >= 1000 and not args.quick else batch
+        row = measure_isolated(n, copies, steps, args.bestfit_scenarios if n <= args.bestfit_max_n else 0)
         if args.json:
             print(json.dumps(row), flush=True)
         else:

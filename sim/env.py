@@ -125,10 +125,22 @@ class BatchedEnv:
             raise ValueError(f"snapshot holds {snapshot.n_copies} copies; allowed: exactly 1")
         if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
             raise ValueError(f"seed={seed!r} must be None or a non-negative int")
+        same_cluster = (
+            snapshot.n_servers == scenario.n_servers
+            and snapshot.servers_per_cluster == scenario.n_servers // scenario.n_clusters
+            and np.array_equal(snapshot.capacity[0], scenario.capacity)
+            and np.array_equal(snapshot.efficiency[0], scenario.efficiency)
+        )
+        if not same_cluster:
+            raise ValueError(
+                f"scenario {scenario.scale}/{scenario.split}/{scenario.index} does not match the snapshot's cluster; "
+                "allowed: the scenario the snapshot was taken from"
+            )
         env = cls([scenario] * int(copies))
         env.state = snapshot.select(np.zeros(int(copies), dtype=np.int64))
         if seed is not None:
-            env.state.rngs = [np.random.default_rng(c) for c in np.random.SeedSequence(int(seed)).spawn(copies)]
+            children = np.random.SeedSequence(int(seed)).spawn(int(copies))
+            env.state.rngs = [np.random.default_rng(c) for c in children]
         env._set_decision()
         return env
 

@@ -20,6 +20,17 @@ RULE_GUIDANCE_GREEDY = 2  # each job to the admissible server with the smallest 
 
 OUTCOME_STARTED, OUTCOME_QUEUED, OUTCOME_BUFFERED = 0, 1, 2
 
+
+def _longest_service_steps() -> int:
+    from sim.catalog import TYPE_EFFICIENCY
+    from sim.workload import DURATION_CLIP, service_steps
+
+    return int(service_steps(DURATION_CLIP[1], TYPE_EFFICIENCY[:, 0].min()))
+
+
+# A release slot must not wrap onto the current step: the wheel must be longer than any service time.
+assert WHEEL_SLOTS > _longest_service_steps(), "WHEEL_SLOTS must exceed the longest service time"
+
 _jit = nb.njit(cache=True, nogil=True)
 _pjit = nb.njit(cache=True, nogil=True, parallel=True)
 

@@ -112,6 +112,15 @@ def cluster_statistics(state: EnvState, scale: Scale) -> np.ndarray:
     overloaded = by_cluster(committed.max(axis=-1)) > 1.0
     queue = by_cluster(np.minimum(state.q_len, QUEUE_SLOTS).astype(np.float64)) / QUEUE_SLOTS
     eta_cpu = by_cluster(state.efficiency[..., 0])
+    # "total" queue congestion: the queued demand as a share of the cluster's capacity, dominant resource, clipped
+    # at 1 like the queue length at 50 (the mean normalized queue length is already the "mean" column).
+    queued_share = np.minimum(
+        1.0,
+        np.max(
+            [by_cluster(state.queued[..., k]).sum(-1) / by_cluster(state.capacity[..., k]).sum(-1) for k in (0, 1)],
+            axis=0,
+        ),
+    )
     free = [
         by_cluster(state.capacity[..., k] - state.used[..., k]).sum(-1) / by_cluster(state.capacity[..., k]).sum(-1)
         for k in (0, 1)
@@ -133,7 +142,7 @@ def cluster_statistics(state: EnvState, scale: Scale) -> np.ndarray:
         cpu_heavy,
         mem_heavy,
         1.0 - cpu_heavy - mem_heavy,
-        queue.sum(-1) / per_cluster,
+        queued_share,
         queue.max(-1),
         queue.mean(-1),
         queue.std(-1),

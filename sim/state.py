@@ -109,7 +109,7 @@ def initial_state(scenarios: list[Scenario], rngs: list[np.random.Generator]) ->
     return EnvState(
         capacity=capacity,
         efficiency=np.stack([s.efficiency for s in scenarios]),
-        order=np.stack([s.cluster_order() for s in scenarios]),
+        order=np.stack([s.cluster_order() for s in scenarios]).astype(np.int32),
         capacity_share=cap_f / cap_f.sum(axis=1, keepdims=True),
         resource_scale=cap_f.mean(axis=1),
         arrival_rate=np.array([s.arrival_rate for s in scenarios]),

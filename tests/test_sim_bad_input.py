@@ -85,6 +85,10 @@ def test_bad_fork_arguments(env):
         BatchedEnv.fork(snapshot, scenario, copies=2, seed=-2)
     with pytest.raises(ValueError, match=r"copy=7 is out of range; allowed: an int in \[0, 2\)"):
         env.snapshot(7)
+    with pytest.raises(ValueError, match="does not match the snapshot's cluster"):
+        BatchedEnv.fork(snapshot, make_scenario("compact", "test", 0), copies=1)
+    with pytest.raises(ValueError, match="does not match the snapshot's cluster"):
+        BatchedEnv.fork(snapshot, env.scenarios[1], copies=1)  # same N, other servers
 
 
 def test_step_before_reset_and_after_the_end():

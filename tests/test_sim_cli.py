@@ -27,6 +27,14 @@ def test_bench_json_has_one_object_per_size():
     assert rows[0]["decisions_per_s"] > 0 and rows[0]["peak_mb"] > 0
 
 
+def test_bench_skips_best_fit_above_the_limit():
+    done = _run("-m", "sim.bench", "--n", "5", "--batch", "2", "--steps", "2", "--bestfit-max-n", "4", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["bestfit_40_s"] is None
+    bad = _run("-m", "sim.bench", "--batch-1500", "0")
+    assert bad.returncode == 2 and "--batch-1500=0" in bad.stderr
+
+
 def test_help_explains_every_flag():
     from sim import bench, evaluate
 

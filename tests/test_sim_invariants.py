@@ -75,3 +75,40 @@ def test_all_jobs_complete_by_the_end_of_a_best_fit_episode():
         pass
     assert_invariants(env.state)
     np.testing.assert_array_equal(env.state.completed, env.state.arrived)
+
+
+def test_invariants_at_cluster_scale_with_the_parallel_kernels():
+    """B ≥ 8 copies run the parallel kernels; N = 50 runs the cluster action with Best-Fit inside clusters."""
+    env = BatchedEnv([make_scenario("medium", "train", i) for i in range(9)], workload_seed=3)
+    env.reset()
+    rng = np.random.default_rng(8)
+    for t in range(400):
+        assert_invariants(env.state)
+        if t % 5 == 4:
+            env.step_heuristic("best-fit")
+        else:
+            env.step(np.where(rng.random(env.decision.n_agents) < 0.5, 0, rng.integers(0, 25, env.decision.n_agents)))
+    assert_invariants(env.state)
+    assert env.state.g_len.sum() + env.state.q_len.sum() > 0
+
+
+def test_a_job_is_released_exactly_at_the_end_of_its_service_time():
+    """The longest job (150 steps) on the slowest server (η = 0.70) runs 214 steps: the wheel must not wrap."""
+    index = 0
+    while True:  # a scenario whose first step has an arrival
+        env = BatchedEnv([make_scenario("tiny", "test", index)])
+        if env.reset().n_agents:
+            break
+        index += 1
+    s = env.state
+    slow = int(np.argmin(s.efficiency[0, :, 0]))
+    s.job_cpu[:], s.job_mem[:], s.job_dur[:] = 1000, 1000, 150.0
+    steps = int(np.floor(150.0 / s.efficiency[0, slow, 0] + 0.5))
+    slot = steps % 256
+    n_jobs = env.decision.n_agents
+    env.step(np.full(n_jobs, slow, dtype=np.int64))  # started at t = 0 on an empty cluster
+    rng = np.random.default_rng(0)
+    while env.state.t < steps:
+        assert env.state.wheel_res[0, slow, slot, 0] >= 1000 * n_jobs, "released too early"
+        env.step(rng.integers(0, 2, env.decision.n_agents))
+    assert env.state.wheel_res[0, slow, slot, 0] == 0 and env.state.wheel_cnt[0, slow, slot] == 0

@@ -77,6 +77,23 @@ def test_duration_median(jobs):
     assert jobs["duration"].min() >= 5 and jobs["duration"].max() <= 150
 
 
+def log_duration_sd_within_ci(duration: np.ndarray, sigma: float) -> bool:
+    """σ of log-duration on the unclipped middle: log d is normal with σ = 0.5 between the clips 5 and 150, so its
+    interquartile range is 2·0.6745·σ (both quartiles lie inside the clips). CI from the asymptotic variance of
+    the sample quartiles of a normal, Bonferroni-free (one statistic)."""
+    q25, q75 = np.quantile(np.log(duration), [0.25, 0.75])
+    estimate = (q75 - q25) / (2 * stats.norm.ppf(0.75))
+    density = stats.norm.pdf(stats.norm.ppf(0.75))
+    se_iqr = np.sqrt(2 * 0.25 * 0.75 / density**2 - 2 * 0.25 * 0.25 / density**2) / np.sqrt(len(duration))
+    se = sigma * se_iqr / (2 * stats.norm.ppf(0.75))
+    return abs(estimate - sigma) <= Z_TWO_SIDED * se
+
+
+def test_duration_spread(jobs):
+    assert log_duration_sd_within_ci(jobs["duration"], workload.DURATION_SIGMA)
+    assert not log_duration_sd_within_ci(jobs["duration"], 0.51), "negative control: σ = 0.51 must be rejected"
+
+
 def expected_arrivals(mean_rate: float) -> tuple[float, float]:
     """E and Var of the number of arrivals in one episode: Σ_t over the arrival window of a Poisson count whose
     rate λ(t) = λ̄·max(0.1, 1 + 0.3 sin(2πt/1000) + ε_t) is itself random (ε_t ~ N(0, 0.1))."""
@@ -108,6 +125,29 @@ def test_arrival_counts_match_the_integrated_rate():
     assert episode_arrivals(scenario.arrival_rate, 0) == counts[0]  # and nothing arrives after t = 2000
 
 
+def tide_ratio(mean_rate: float, seeds: range) -> tuple[float, float]:
+    """Arrivals in the tidal peak window t ∈ [200, 300) over those in the trough [700, 800), pooled over seeds,
+    with the delta-method standard error of the ratio of two Poisson totals."""
+    peak = trough = 0
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        counts = [len(workload.sample_arrivals(rng, t, mean_rate).cpu) for t in range(800)]
+        peak += sum(counts[200:300])
+        trough += sum(counts[700:800])
+    ratio = peak / trough
+    return ratio, ratio * np.sqrt(1 / peak + 1 / trough)
+
+
+def test_arrivals_follow_the_tide():
+    """λ(t) ∝ 1 + 0.3 sin(2πt/1000): the window means of sin are ±0.97·0.3, so peak/trough = 1.29/0.71."""
+    t = np.arange(800)
+    shape = 1 + workload.TIDE_AMPLITUDE * np.sin(2 * np.pi * t / workload.TIDE_PERIOD)
+    expected = shape[200:300].sum() / shape[700:800].sum()
+    ratio, se = tide_ratio(make_scenario("standard", "test", 0).arrival_rate, range(6))
+    assert abs(ratio - expected) <= Z_TWO_SIDED * se
+    assert abs(ratio - 1.0) > Z_TWO_SIDED * se, "negative control: a flat rate (ratio 1) must be rejected"
+
+
 def served_utilization(scenarios) -> np.ndarray:
     """Per scenario, the work (demand × service steps) brought by the episode's arrivals, on the bottleneck
     resource, as a fraction of capacity × the 2000-step arrival window: the queueing ρ, under Best-Fit
@@ -131,9 +171,30 @@ def mean_in_band(values: np.ndarray, band: tuple[float, float]) -> bool:
     return band[0] <= values.mean() - half_width and values.mean() + half_width <= band[1]
 
 
-def test_best_fit_utilization_lands_in_the_target_band():
+@pytest.fixture(scope="module")
+def compact_train_utilization():
     scenarios = load_scenarios("compact", "train")  # 200 scenarios: a CI narrow enough to decide
-    assert mean_in_band(served_utilization(scenarios), (0.80, 0.85))
+    return scenarios, served_utilization(scenarios)
+
+
+def test_best_fit_utilization_lands_in_the_target_band(compact_train_utilization):
+    scenarios, utilization = compact_train_utilization
+    assert mean_in_band(utilization, (0.80, 0.85))
     # Negative control: arrivals 6% heavier than calibrated must leave the band.
     heavier = [dataclasses.replace(s, arrival_rate=1.06 * s.arrival_rate) for s in scenarios[:60]]
     assert not mean_in_band(served_utilization(heavier), (0.80, 0.85))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Per scenario, Best-Fit serves ≈ 1 percentage point less than the calibrated target ρ "
+    "(compact, 200 train scenarios: mean served − target ≈ −0.010, CI at 1e-4 excludes 0; the reviewer measured "
+    "−0.0098 ± 0.0053 and, at medium, −0.0115 ± 0.0036): the calibration assumes utilization balanced across "
+    "servers (the Eq 16 state), which Best-Fit does not produce.",
+)
+def test_best_fit_serves_exactly_the_target_utilization(compact_train_utilization):
+    scenarios, utilization = compact_train_utilization
+    gap = utilization - np.array([s.target_utilization for s in scenarios])
+    half_width = stats.t.isf(0.5e-4, len(gap) - 1) * gap.std(ddof=1) / np.sqrt(len(gap))
+    print(f"served − target: {gap.mean():+.4f} ± {half_width:.4f} (CI at 1e-4)")
+    assert abs(gap.mean()) <= half_width
