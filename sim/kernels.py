@@ -39,9 +39,9 @@ _pjit = nb.njit(cache=True, nogil=True, parallel=True)
 def _start_job(b, j, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running):
     steps = max(1, int(np.floor(duration / eta[b, j, 0] + 0.5)))
     slot = (t + steps) % WHEEL_SLOTS
-    wheel_res[b, j, slot, 0] += cpu
-    wheel_res[b, j, slot, 1] += mem
-    wheel_cnt[b, j, slot] += 1
+    wheel_res[b, slot, j, 0] += cpu
+    wheel_res[b, slot, j, 1] += mem
+    wheel_cnt[b, slot, j] += 1
     used[b, j, 0] += cpu
     used[b, j, 1] += mem
     running[b, j] += 1
@@ -117,6 +117,12 @@ def _open_servers(b, q_len):
 
 
 @_jit
+def _servers_with_room(b, q_len):
+    """Servers whose local queue has room, in index order (the order of least-loaded ties)."""
+    return np.nonzero(q_len[b] < QUEUE_SLOTS)[0].astype(np.int32)
+
+
+@_jit
 def _largest_free(b, cap, used, q_len):
     """Largest free CPU and largest free memory over servers with an empty local queue."""
     free_cpu, free_mem = -1, -1
@@ -125,6 +131,18 @@ def _largest_free(b, cap, used, q_len):
             free_cpu = max(free_cpu, cap[b, j, 0] - used[b, j, 0])
             free_mem = max(free_mem, cap[b, j, 1] - used[b, j, 1])
     return free_cpu, free_mem
+
+
+@_jit
+def _holds_free_max(b, j, cap, used, free_cpu, free_mem):
+    """Whether server j attains one of the largest-free bounds (only then can a placement on j tighten them)."""
+    return cap[b, j, 0] - used[b, j, 0] == free_cpu or cap[b, j, 1] - used[b, j, 1] == free_mem
+
+
+@_jit
+def _filled_room_max(b, j, cap, q_len, room_cpu, room_mem):
+    """Whether an enqueue just filled server j's queue while j attained a largest-capacity-with-room bound."""
+    return q_len[b, j] == QUEUE_SLOTS and (cap[b, j, 0] == room_cpu or cap[b, j, 1] == room_mem)
 
 
 @_jit
@@ -144,20 +162,19 @@ def _housekeeping(
 ):  # fmt: skip
     """Start of step t: release finished jobs, start local-queue heads that fit (FIFO), re-dispatch the buffer."""
     n_copies, n_servers = used.shape[0], used.shape[1]
-    all_servers = np.arange(n_servers).astype(np.int32)
     slot = t % WHEEL_SLOTS
     for b in nb.prange(n_copies):
         for j in range(n_servers):
-            count = wheel_cnt[b, j, slot]
-            if count > 0:
-                used[b, j, 0] -= wheel_res[b, j, slot, 0]
-                used[b, j, 1] -= wheel_res[b, j, slot, 1]
-                running[b, j] -= count
-                completed[b] += count
-                wheel_res[b, j, slot, 0] = 0
-                wheel_res[b, j, slot, 1] = 0
-                wheel_cnt[b, j, slot] = 0
-        for j in range(n_servers):
+            count = wheel_cnt[b, slot, j]
+            if count == 0:
+                continue  # a queue head can start only after a release on its own server
+            used[b, j, 0] -= wheel_res[b, slot, j, 0]
+            used[b, j, 1] -= wheel_res[b, slot, j, 1]
+            running[b, j] -= count
+            completed[b] += count
+            wheel_res[b, slot, j, 0] = 0
+            wheel_res[b, slot, j, 1] = 0
+            wheel_cnt[b, slot, j] = 0
             while q_len[b, j] > 0:
                 h = q_head[b, j]
                 cpu, mem = q_cpu[b, j, h], q_mem[b, j, h]
@@ -171,29 +188,43 @@ def _housekeeping(
         # The cluster manager re-dispatches the buffer FIFO: start where the job fits now (Best-Fit), else
         # join the least-loaded local queue with room, else wait. The buffer can hold thousands of jobs at a
         # tidal peak, so a cheap bound (largest free amount, largest capacity with queue room) rules most of
-        # them out; the bounds are refreshed after each placement, the only time they can tighten.
+        # them out; a bound is refreshed only when a placement hits the server attaining it.
         kept = 0
         open_servers = _open_servers(b, q_len)  # placements only close servers: stays a valid superset
+        room_servers = _servers_with_room(b, q_len)  # likewise: queues only fill here
         free_cpu, free_mem = _largest_free(b, cap, used, q_len)
         room_cpu, room_mem = _largest_with_room(b, cap, q_len)
         share = _committed_shares(b, cap, used, queued) if g_len[b] > 0 else np.empty(0)
         for g in range(g_len[b]):
+            if free_cpu < 0 and room_cpu < 0:  # no open server, no queue with room: nothing else can move
+                if kept == g:  # nothing left the buffer yet: the rest is already in place
+                    kept = g_len[b]
+                    break
+                for rest in range(g, g_len[b]):
+                    g_cpu[b, kept], g_mem[b, kept], g_dur[b, kept] = g_cpu[b, rest], g_mem[b, rest], g_dur[b, rest]
+                    kept += 1
+                break
             cpu, mem, duration = g_cpu[b, g], g_mem[b, g], g_dur[b, g]
             j = -1
             if cpu <= free_cpu and mem <= free_mem:
                 j = _best_fit_server(b, cpu, mem, open_servers, cap, used, q_len)
             if j >= 0:
+                held_free_max = _holds_free_max(b, j, cap, used, free_cpu, free_mem)
                 _start_job(b, j, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running)
                 share[j] = _committed_share(b, j, cap, used, queued)
-                free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+                if held_free_max:
+                    free_cpu, free_mem = _largest_free(b, cap, used, q_len)
                 continue
             if cpu <= room_cpu and mem <= room_mem:
-                j = _least_loaded_server(b, cpu, mem, all_servers, cap, share, q_len, True)
+                j = _least_loaded_server(b, cpu, mem, room_servers, cap, share, q_len, True)
             if j >= 0:
+                closes = q_len[b, j] == 0 and _holds_free_max(b, j, cap, used, free_cpu, free_mem)
                 _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
                 share[j] = _committed_share(b, j, cap, used, queued)
-                free_cpu, free_mem = _largest_free(b, cap, used, q_len)
-                room_cpu, room_mem = _largest_with_room(b, cap, q_len)
+                if closes:
+                    free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+                if _filled_room_max(b, j, cap, q_len, room_cpu, room_mem):
+                    room_cpu, room_mem = _largest_with_room(b, cap, q_len)
             else:
                 g_cpu[b, kept], g_mem[b, kept], g_dur[b, kept] = cpu, mem, duration
                 kept += 1
@@ -273,7 +304,8 @@ def _place_jobs(
             elif queue_on >= 0:
                 _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
                 out_outcome[a] = OUTCOME_QUEUED
-                room_cpu, room_mem = _largest_with_room(b, cap, q_len)
+                if _filled_room_max(b, j, cap, q_len, room_cpu, room_mem):
+                    room_cpu, room_mem = _largest_with_room(b, cap, q_len)
             else:
                 g = g_len[b]
                 g_cpu[b, g], g_mem[b, g], g_dur[b, g] = cpu, mem, duration

@@ -34,8 +34,8 @@ class EnvState:
     t: int
     used: np.ndarray  # [B, N, 2] int32, demand of running jobs
     running: np.ndarray  # [B, N] int32
-    wheel_res: np.ndarray  # [B, N, W, 2] int32, demand released at step ≡ slot (mod W)
-    wheel_cnt: np.ndarray  # [B, N, W] int32
+    wheel_res: np.ndarray  # [B, W, N, 2] int32, demand released at step ≡ slot (mod W); a slot is contiguous
+    wheel_cnt: np.ndarray  # [B, W, N] int32
     q_cpu: np.ndarray  # [B, N, Q] int32, ring buffers
     q_mem: np.ndarray
     q_dur: np.ndarray  # [B, N, Q] float64, base duration
@@ -117,8 +117,8 @@ def initial_state(scenarios: list[Scenario], rngs: list[np.random.Generator]) ->
         t=0,
         used=zeros_i32(n_copies, n_servers, 2),
         running=zeros_i32(n_copies, n_servers),
-        wheel_res=zeros_i32(n_copies, n_servers, WHEEL_SLOTS, 2),
-        wheel_cnt=zeros_i32(n_copies, n_servers, WHEEL_SLOTS),
+        wheel_res=zeros_i32(n_copies, WHEEL_SLOTS, n_servers, 2),
+        wheel_cnt=zeros_i32(n_copies, WHEEL_SLOTS, n_servers),
         q_cpu=zeros_i32(n_copies, n_servers, QUEUE_SLOTS),
         q_mem=zeros_i32(n_copies, n_servers, QUEUE_SLOTS),
         q_dur=np.zeros((n_copies, n_servers, QUEUE_SLOTS)),

@@ -33,8 +33,8 @@ def assert_invariants(state: EnvState) -> None:
     assert (free >= 0).all(), "free capacity went negative"
     assert (state.used >= 0).all()
     assert ((state.q_len >= 0) & (state.q_len <= QUEUE_SLOTS)).all()
-    np.testing.assert_array_equal(state.running, state.wheel_cnt.sum(axis=2))
-    np.testing.assert_array_equal(state.used, state.wheel_res.sum(axis=2))
+    np.testing.assert_array_equal(state.running, state.wheel_cnt.sum(axis=1))
+    np.testing.assert_array_equal(state.used, state.wheel_res.sum(axis=1))
     assert_liveness(state)
     slots = (state.q_head[..., None] + np.arange(QUEUE_SLOTS)) % QUEUE_SLOTS
     live = np.arange(QUEUE_SLOTS) < state.q_len[..., None]

@@ -109,6 +109,6 @@ def test_a_job_is_released_exactly_at_the_end_of_its_service_time():
     env.step(np.full(n_jobs, slow, dtype=np.int64))  # started at t = 0 on an empty cluster
     rng = np.random.default_rng(0)
     while env.state.t < steps:
-        assert env.state.wheel_res[0, slow, slot, 0] >= 1000 * n_jobs, "released too early"
+        assert env.state.wheel_res[0, slot, slow, 0] >= 1000 * n_jobs, "released too early"
         env.step(rng.integers(0, 2, env.decision.n_agents))
-    assert env.state.wheel_res[0, slow, slot, 0] == 0 and env.state.wheel_cnt[0, slow, slot] == 0
+    assert env.state.wheel_res[0, slot, slow, 0] == 0 and env.state.wheel_cnt[0, slot, slow] == 0
