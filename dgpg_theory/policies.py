@@ -27,10 +27,9 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from sim.observations import cluster_statistics, job_features, server_features, task_slots
+from sim.observations import job_features, observation_blocks, server_features
 from sim.scales import Scale
 from sim.state import EnvState
-from sim.workload import EPISODE_STEPS
 
 POLICY_NAMES = ("scoring", "uniform", "flat")
 SCORING_FEATURES = 9
@@ -160,22 +159,9 @@ class FlatLinearPolicy:
         return int(self.weights.size + self.bias.size)
 
     def _blocks(self, state: EnvState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-copy (global + task) block, per-agent (job, time, id) block of o, as in sim.observations."""
-        jobs = job_features(state)
-        slots = task_slots(self.scale.n_servers)
-        index = np.arange(len(state.job_copy)) - state.offsets[state.job_copy]
-        if self.scale.compressed_observation:
-            global_block = cluster_statistics(state, self.scale).reshape(state.n_copies, -1)
-            task_block = _task_statistics(state, jobs)
-        else:
-            global_block = server_features(state).reshape(state.n_copies, -1)
-            task_block = np.zeros((state.n_copies, slots, 2))
-            listed = index < slots
-            task_block[state.job_copy[listed], index[listed]] = jobs[listed]
-            task_block = task_block.reshape(state.n_copies, -1)
-        time = np.full((len(jobs), 1), state.t / EPISODE_STEPS)
-        own = np.concatenate([jobs, time, (index / slots)[:, None]], axis=1)
-        return np.concatenate([global_block, task_block], axis=1), own, jobs
+        """Per-copy (global + task) block, per-agent (job, time, id) block of o (sim.observations), job features."""
+        shared, own = observation_blocks(state, self.scale)
+        return shared, own, job_features(state)
 
     def probabilities(self, state: EnvState) -> np.ndarray:
         shared, own, _ = self._blocks(state)
@@ -200,16 +186,6 @@ class FlatLinearPolicy:
         one_hot = np.zeros_like(probabilities)
         one_hot[np.arange(len(actions)), actions] = 1.0
         return (one_hot - probabilities) * self.observation_norms(state)[:, None]
-
-
-def _task_statistics(state: EnvState, jobs: np.ndarray) -> np.ndarray:
-    """[B, 6] mean, std, max of each copy's concurrent jobs' demands (sim.observations' compressed task block)."""
-    stats = np.zeros((state.n_copies, 6))
-    counts = np.diff(state.offsets)
-    for b in np.flatnonzero(counts):
-        rows = jobs[state.offsets[b] : state.offsets[b + 1]]
-        stats[b] = np.concatenate([rows.mean(0), rows.std(0), rows.max(0)])[[0, 2, 4, 1, 3, 5]]
-    return stats
 
 
 Policy = ScoringPolicy | FlatLinearPolicy

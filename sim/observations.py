@@ -73,8 +73,10 @@ def agent_index(state: EnvState) -> np.ndarray:
     return np.arange(len(state.job_copy)) - state.offsets[state.job_copy]
 
 
-def observations(state: EnvState, scale: Scale) -> np.ndarray:
-    """[A, D] the flat observation of every deciding agent (H.2)."""
+def observation_blocks(state: EnvState, scale: Scale) -> tuple[np.ndarray, np.ndarray]:
+    """The flat observation in two parts: [B, D_shared] what every agent of a copy sees (servers or cluster
+    statistics, then the task block) and [A, 4] the agent's own part (job, time, agent id). A linear policy can
+    apply its weights per copy to the shared part instead of per agent."""
     jobs = job_features(state)
     slots = task_slots(scale.n_servers)
     index = agent_index(state)
@@ -88,9 +90,14 @@ def observations(state: EnvState, scale: Scale) -> np.ndarray:
         task_block[state.job_copy[listed], index[listed]] = jobs[listed]
         task_block = task_block.reshape(state.n_copies, -1)
     time = np.full((len(jobs), 1), state.t / EPISODE_STEPS)
-    return np.concatenate(
-        [global_block[state.job_copy], task_block[state.job_copy], jobs, time, (index / slots)[:, None]], axis=1
-    )
+    own = np.concatenate([jobs, time, (index / slots)[:, None]], axis=1)
+    return np.concatenate([global_block, task_block], axis=1), own
+
+
+def observations(state: EnvState, scale: Scale) -> np.ndarray:
+    """[A, D] the flat observation of every deciding agent (H.2)."""
+    shared, own = observation_blocks(state, scale)
+    return np.concatenate([shared[state.job_copy], own], axis=1)
 
 
 def _task_statistics(state: EnvState, jobs: np.ndarray) -> np.ndarray:
