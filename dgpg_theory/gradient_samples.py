@@ -33,7 +33,7 @@ from sim.env import BatchedEnv
 from sim.scales import Scale
 from sim.scenario import Scenario, make_scenario
 from sim.state import EnvState
-from sim.workload import EPISODE_STEPS
+from sim.workload import ARRIVAL_STEPS, EPISODE_STEPS
 
 GAMMA = 0.99
 TEST_SCENARIOS = 40
@@ -73,6 +73,13 @@ class SamplingConfig:
             raise ValueError(f"horizon={self.horizon} must be >= 1 and warmup_steps={self.warmup_steps} >= 0")
         if self.warmup_steps + 200 + self.horizon >= EPISODE_STEPS:
             raise ValueError(f"warmup_steps + 200 + horizon must stay below the episode length {EPISODE_STEPS}")
+        if self.warmup_steps + 200 >= ARRIVAL_STEPS:  # the fork needs an arriving job; arrivals stop at 2000
+            raise ValueError(
+                f"warmup_steps={self.warmup_steps} is too late; allowed: warmup_steps + 200 < {ARRIVAL_STEPS} "
+                "(the largest replicate offset is 199 steps and jobs arrive only before step 2000)"
+            )
+        if self.max_copies_per_batch is not None and self.max_copies_per_batch < 1:
+            raise ValueError(f"max_copies_per_batch={self.max_copies_per_batch}; allowed: >= 1 (or None: automatic)")
         if self.nested_outer < 2 or self.nested_inner < 2:
             raise ValueError(f"nested_outer={self.nested_outer} and nested_inner={self.nested_inner} must be >= 2")
 
@@ -113,6 +120,8 @@ def warm_snapshot(scenario: Scenario, steps: int) -> EnvState:
     for _ in range(steps):
         decision = env.step_heuristic("best-fit").decision
     while decision.n_agents == 0:
+        if decision.t >= ARRIVAL_STEPS:
+            raise ValueError(f"no job arrives after step {steps} of scenario {scenario.index}: nothing to fork at")
         decision = env.step_heuristic("best-fit").decision
     return env.snapshot(0)
 

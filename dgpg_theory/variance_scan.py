@@ -212,6 +212,7 @@ def table(results: dict) -> str:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m dgpg_theory.variance_scan",
+        allow_abbrev=False,  # --quick keeps explicitly given flags; an abbreviation would not be seen as given
         description="Measure the per-agent gradient variances of Theorem 4.2 (σ_J², σ_G², ρ, α*, Eq 13) on the "
         "simulator at each N, and fit their scaling in N. Each (N, replicate) cell warms a test scenario up with "
         "Best-Fit, snapshots it, forks S copies and rolls a fixed policy out for H steps.",
@@ -352,6 +353,8 @@ def _validated(args: argparse.Namespace, p: argparse.ArgumentParser, explicit: s
         p.error(f"--replicates {args.replicates} is too small; allowed: R >= 2 (intervals come from replicates)")
     if args.workers < 1:
         p.error(f"--workers {args.workers}; allowed: >= 1")
+    if not args.connect_timeout > 0:
+        p.error(f"--connect-timeout {args.connect_timeout}; allowed: > 0 seconds")
     if not 0 < args.false_alarm < 1:
         p.error(f"--false-alarm {args.false_alarm}; allowed: in (0, 1)")
     if args.policy not in POLICY_NAMES:

@@ -45,13 +45,14 @@ SCALES: dict[str, Scale] = {
 
 
 def default_clusters(n_servers: int) -> int:
-    """K for a custom N: the Table 5 value if N is listed, K = N for N ≤ 20, else the divisor of N nearest N/5."""
+    """K for a custom N: the Table 5 value if N is listed, K = N for N ≤ 20, else the divisor K ≥ 2 of N nearest
+    N/5 (K = N for a prime N: one action would leave no policy to learn)."""
     for scale in SCALES.values():
         if scale.n_servers == n_servers:
             return scale.n_clusters
     if n_servers <= 20:
         return n_servers
-    divisors = [k for k in range(1, n_servers + 1) if n_servers % k == 0]
+    divisors = [k for k in range(2, n_servers + 1) if n_servers % k == 0]  # K = 1 would leave one action
     return min(divisors, key=lambda k: (abs(k - n_servers / DEFAULT_SERVERS_PER_CLUSTER), -k))
 
 

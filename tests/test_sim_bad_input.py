@@ -60,6 +60,7 @@ def test_unknown_heuristic(env):
         (lambda: resolve_scale(1), r"n_servers=1 is too small; allowed: N ≥ 2"),
         (lambda: resolve_scale(10, 3), "n_clusters=3 does not fit n_servers=10"),
         (lambda: resolve_scale(10, 20), "n_clusters=20 does not fit n_servers=10"),
+        (lambda: resolve_scale(10, 3.0), "n_clusters=3.0 does not fit n_servers=10"),
         (lambda: BatchedEnv([]), r"scenarios=\[\] is empty; allowed: at least one Scenario \(B ≥ 1\)"),
         (lambda: make_scenario("small", "test", 0, seed=-1), "seed=-1 must be a non-negative int"),
         (lambda: make_scenario("small", "validation", 0), "split='validation' is not allowed"),
@@ -74,6 +75,11 @@ def test_unknown_heuristic(env):
 def test_bad_construction_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_default_clusters_never_leave_a_single_action():
+    for n in (2, 3, 23, 37, 97, 101, 1500):
+        assert resolve_scale(n).n_clusters >= 2
 
 
 def test_bad_fork_arguments(env):

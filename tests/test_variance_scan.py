@@ -72,6 +72,11 @@ def test_help_explains_every_flag(capsys):
         (["--n", "5", "10", "--policy", "checkpoint:model.pt"], "checkpoint"),
         (["--n", "5", "10", "--policy", "mlp"], "--policy mlp"),
         (["--n", "5", "10", "--scheduler", "tcp://127.0.0.1:1"], "--executor dask"),
+        (["--n", "5", "--warmup", "2300", "--horizon", "100"], "warmup_steps=2300 is too late"),
+        (["--n", "5", "--warmup", "1850"], "warmup_steps=1850 is too late"),
+        (["--n", "5", "10", "--connect-timeout", "-1"], "--connect-timeout -1"),
+        (["--n", "5", "10", "--max-copies-per-batch", "0"], "max_copies_per_batch=0"),
+        (["--n", "5", "10", "--hor", "10"], "unrecognized arguments"),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_writes_nothing(tmp_path, capsys, argv, message):
