@@ -15,7 +15,9 @@ Nested resampling (Tucker et al. 2018, "The Mirage of Action-Dependent Baselines
 M outer actions a_i ~ π(·|o_i) are drawn and each is held fixed in L copies in which everyone else (the other
 fork-step agents, all later agents, future arrivals) is resampled. The within-group variance of the
 coefficient is the cross-agent part E_{a_i}[Var(ĝ^i | a_i)], the between-group variance (less its within
-share / L) the own-action part Var_{a_i}(E[ĝ^i | a_i]). "Cross-agent" here includes the future arrivals.
+share / L) the own-action part Var_{a_i}(E[ĝ^i | a_i]). "Cross-agent" here includes the future arrivals; a
+second nested batch with the same fixed actions and the snapshot's own future arrivals in every copy isolates
+the other agents' part ("cross_agents").
 
 Copies are rolled out in chunks of at most ``max_copies_per_batch`` (chosen from N when not given) so that
 N = 1500 fits in memory.
@@ -103,6 +105,7 @@ class NestedSamples:
     score: np.ndarray  # [M, P] score of the fixed action of each group
     returns: np.ndarray  # [M, L]
     coefficient: np.ndarray  # [M, L] the agent's guidance coefficient
+    returns_shared_future: np.ndarray | None = None  # [M, L], the same actions with identical future arrivals
 
 
 @dataclass
@@ -141,12 +144,15 @@ def rollout(
     config: SamplingConfig,
     rng: np.random.Generator,
     forced: tuple[int, np.ndarray] | None = None,
+    shared_future: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fork ``copies`` copies and roll the policy out for H steps.
 
-    ``forced = (agent, actions[copies])`` overrides one fork-step agent's action per copy. Returns the fork-step
-    scores [copies, A, P], actions [copies, A], coefficients [copies, A] and discounted returns [copies]."""
-    env = BatchedEnv.fork(snapshot, scenario, copies, seed=int(rng.integers(2**62)))
+    ``forced = (agent, actions[copies])`` overrides one fork-step agent's action per copy. ``shared_future`` gives
+    every copy the snapshot's own future arrivals (copies then differ only through the agents' actions). Returns
+    the fork-step scores [copies, A, P], actions [copies, A], coefficients [copies, A] and discounted returns."""
+    seed = None if shared_future else int(rng.integers(2**62))
+    env = BatchedEnv.fork(snapshot, scenario, copies, seed=seed)
     n_agents = int(snapshot.offsets[1])
     probabilities = policy.probabilities(env.state)
     actions = sample_categorical(probabilities, rng)
@@ -165,13 +171,13 @@ def rollout(
     return score.reshape(copies, n_agents, -1), actions.reshape(copies, n_agents), coefficient, returns
 
 
-def _chunked_rollouts(policy, snapshot, scenario, copies, config, rng, scale, forced=None):
+def _chunked_rollouts(policy, snapshot, scenario, copies, config, rng, scale, forced=None, shared_future=False):
     size = chunk_size(scale, copies, config.max_copies_per_batch)
     parts = []
     for start in range(0, copies, size):
         stop = min(copies, start + size)
         chunk_forced = None if forced is None else (forced[0], forced[1][start:stop])
-        parts.append(rollout(policy, snapshot, scenario, stop - start, config, rng, chunk_forced))
+        parts.append(rollout(policy, snapshot, scenario, stop - start, config, rng, chunk_forced, shared_future))
     return [np.concatenate(p) for p in zip(*parts, strict=True)]
 
 
@@ -210,11 +216,17 @@ def sample_nested(
     score, _, coefficient, returns = _chunked_rollouts(
         policy, snapshot, scenario, outer * inner, config, rng, scale, forced=(agent, forced)
     )
+    # The same fixed actions again, with the snapshot's own future arrivals in every copy: the within-group
+    # spread is then due to the other agents alone (drawn last, so the batches above keep their streams).
+    _, _, _, returns_shared_future = _chunked_rollouts(
+        policy, snapshot, scenario, outer * inner, config, rng, scale, forced=(agent, forced), shared_future=True
+    )
     return NestedSamples(
         agent=agent,
         score=score[::inner, agent],
         returns=returns.reshape(outer, inner),
         coefficient=coefficient[:, agent].reshape(outer, inner),
+        returns_shared_future=returns_shared_future.reshape(outer, inner),
     )
 
 

@@ -8,7 +8,7 @@ Var) — of
 for three reward scalings of the same rollouts: ``paper`` (H.3, ÷N), ``sum`` (×N, the summed reward) and
 ``normalized`` (the trainer's standardization: R / std of R over the fork batch). The closed form of Eq 13 is
 compared out of sample: σ_J², σ_G², ρ and α* from the first half of the copies predict the variance of the
-mixed samples of the second half, on an α grid and at α*. The nested batch gives the own-action / cross-agent
+mixed samples of the second half, on an α grid and at α*. The nested batches give the own-action / cross-agent
 split of one agent's variance (gradient_samples docstring).
 
 Per N: statistics are functions of the replicate means (ρ = mean cov / √(mean σ_J² · mean σ_G²), relative
@@ -61,6 +61,7 @@ class ScaleMoments:
     cross_j: float
     own_g: float
     cross_g: float
+    cross_agents_j: float  # within-group part of tr Cov(ĝ_J) with future arrivals held fixed: other agents only
 
 
 @dataclass
@@ -116,7 +117,10 @@ def _nested_split(samples: CellSamples, factor: float, baseline: float) -> dict:
 
     own_j, cross_j = split(factor * (nested.returns - baseline))
     own_g, cross_g = split(nested.coefficient)
-    return {"own_j": own_j, "cross_j": cross_j, "own_g": own_g, "cross_g": cross_g}
+    cross_agents_j = math.nan
+    if nested.returns_shared_future is not None:
+        _, cross_agents_j = split(factor * (nested.returns_shared_future - baseline))
+    return {"own_j": own_j, "cross_j": cross_j, "own_g": own_g, "cross_g": cross_g, "cross_agents_j": cross_agents_j}
 
 
 def cell_moments(samples: CellSamples, replicate: int, n_parameters: int) -> CellMoments:
@@ -184,6 +188,7 @@ COLUMNS = (
     "cross_j",
     "own_g",
     "cross_g",
+    "cross_agents_j",
 )
 # Statistics reported per N, each a function of the column means (index into COLUMNS by name).
 STATISTICS = (
@@ -205,6 +210,7 @@ STATISTICS = (
     "cross_J",
     "own_G",
     "cross_G",
+    "cross_agents_J",
 )
 
 
@@ -253,6 +259,7 @@ def statistics_from_means(means: np.ndarray) -> np.ndarray:
             m["cross_j"],
             m["own_g"],
             m["cross_g"],
+            m["cross_agents_j"],
         ]
     )
 

@@ -127,11 +127,12 @@ def own_cross(results: dict) -> Figure:
     for key, color, label in (
         ("own_J", "C0", "ĝ_J own action"),
         ("cross_J", "C0", "ĝ_J cross-agent"),
+        ("cross_agents_J", "C2", "ĝ_J other agents only (arrivals fixed)"),
         ("own_G", "C1", "ĝ_G own action"),
         ("cross_G", "C1", "ĝ_G cross-agent"),
     ):
         value = _column(rows, key)
-        marker = "o" if key.startswith("own") else "s"
+        marker = "o" if key.startswith("own") else "D" if key.startswith("cross_agents") else "s"
         shown = value > 0
         high = np.array([np.nan if r[f"{key}_ci"][1] is None else r[f"{key}_ci"][1] for r in rows], dtype=float)
         bounded = ~shown & (high > 0)

@@ -117,6 +117,25 @@ def test_cross_agent_noise_dominates_the_variance_of_ghat_j(scan):
     assert _cross_dominates(own, cross)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="Eq 3's cross-agent term does not dominate here. With the same fixed actions and future arrivals held "
+    "fixed, the other agents' actions change the return not at all in 17 of the fixture's 24 snapshots (N = 5, 10, "
+    "20, 50: 2, 4, 6, 5 of 6): every local queue is full at the fork, every job goes to the global buffer and the "
+    "cluster manager's re-dispatch decides everything. Where they matter they give 0.08–6 % of the within-group "
+    "variance; the rest of the 'cross-agent' noise measured with independent futures is future job arrivals.",
+)
+def test_other_agents_alone_dominate_the_variance_of_ghat_j(scan):
+    """Eq 3's cross-agent term, isolated: the same fixed actions with the snapshot's own future arrivals in every
+    copy, so the within-group spread comes from the other agents only (not from future job arrivals)."""
+    cells = scan["cells"]
+    own = np.array([c["scales"]["paper"]["own_j"] for c in cells])
+    others = np.array([c["scales"]["paper"]["cross_agents_j"] for c in cells])
+    print("own/others per snapshot:", np.round(own / others, 2))
+    assert _cross_dominates(own, others)
+
+
 def test_negative_control_the_guidance_estimator_has_no_dominant_cross_agent_noise(scan):
     own, cross = _own_and_cross(scan, "g", [5, 10, 20])
     assert not _cross_dominates(own, cross)

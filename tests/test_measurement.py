@@ -19,7 +19,10 @@ BASELINE = 0.3
 def _nested_draw(rng, outer=12, inner=4) -> CellSamples:
     actions = rng.choice(3, size=outer, p=N_ACTIONS_PROBS)
     returns = ACTION_MEANS[actions, None] + NOISE_STD * rng.normal(size=(outer, inner))
-    nested = NestedSamples(agent=0, score=ACTION_SCORES[actions], returns=returns, coefficient=returns.copy())
+    shared = ACTION_MEANS[actions, None] + 0.5 * NOISE_STD * rng.normal(size=(outer, inner))  # less outside noise
+    nested = NestedSamples(
+        agent=0, score=ACTION_SCORES[actions], returns=returns, coefficient=returns.copy(), returns_shared_future=shared
+    )
     fork = ForkSamples(5, np.zeros((2, 1, 2)), np.zeros(2), np.zeros((2, 1)), np.zeros((2, 1), dtype=int))
     return CellSamples(fork, nested, 0, 0)
 
@@ -149,3 +152,15 @@ def test_relative_variance_without_detectable_signal_is_undetermined_and_open_en
 def test_summarize_n_needs_two_replicates():
     with pytest.raises(ValueError, match="2 replicates"):
         ms.summarize_n(_synthetic_cells(1.0, 0.0)[:1], 5, "paper", seed=0)
+
+
+def test_holding_future_arrivals_fixed_isolates_a_smaller_within_group_part():
+    """The second nested batch (same fixed actions, shared futures) is split like the first. In the synthetic draw
+    its outside noise has half the standard deviation, so its within-group part must be a quarter of the known
+    cross-agent part (unbiased: mean over draws within z·SE at false alarm 1e-4)."""
+    rng = np.random.default_rng(17)
+    draws = np.array([ms._nested_split(_nested_draw(rng), 1.0, BASELINE)["cross_agents_j"] for _ in range(400)])
+    _, cross_true = _true_split()
+    tolerance = st.z_for_false_alarm(1e-4) * draws.std(ddof=1) / np.sqrt(len(draws))
+    assert abs(draws.mean() - 0.25 * cross_true) <= tolerance
+    assert abs(draws.mean() - cross_true) > tolerance, "negative control: the full cross-agent part is rejected"
