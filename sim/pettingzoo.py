@@ -40,21 +40,17 @@
 - **Errors.** Bad constructor or ``reset`` arguments raise ValueError naming the argument, the value and what is
   allowed; a bad action dict (not a dict, unknown or missing agent, non-integer or out-of-range action) raises
   ValueError before the simulator is touched, so the state is unchanged.
-- **One thread.** The simulator's kernels parallelize over copies; with one copy there is nothing to spread, and
-  waking numba's thread pool on every step cost milliseconds on a busy 2-core machine (500 steps at N = 5:
-  6.3 s with the pool, 0.10 s without). Each simulator call therefore runs with numba's thread-local thread
-  count set to 1 and restored afterwards.
+- **Threads.** With one copy the simulator runs its serial kernels (``sim.kernels`` spreads only batches of
+  eight or more copies over numba's threads), so a step never wakes the thread pool.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import gymnasium
-import numba
 import numpy as np
 from gymnasium import spaces
 from pettingzoo.utils.env import ParallelEnv
@@ -96,17 +92,6 @@ def parallel_env(
         raise ValueError(f"scenario_seed={scenario_seed!r} must be a non-negative int")
     sc = resolve_scale(scale, n_clusters)
     return CloudSchedulingEnv(make_scenario(sc, split, int(scenario), int(scenario_seed)), render_mode=render_mode)
-
-
-@contextmanager
-def _single_numba_thread() -> Iterator[None]:
-    """Run the enclosed simulator calls on this thread alone (see 'One thread' in the module docstring)."""
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 def _derived_workload_seed(seed: int, episode: int) -> int:
@@ -173,9 +158,8 @@ class CloudSchedulingEnv(ParallelEnv[AgentID, np.ndarray, int]):
         self._workload_seed = self._next_workload_seed(seed)
         self._possible_agents = None
         self.simulator = BatchedEnv([self.scenario], workload_seed=self._workload_seed)
-        with _single_numba_thread():
-            self.simulator.reset()
-            self._skip_steps_without_arrivals()  # r_t = 0 before the first arrival: nothing is lost
+        self.simulator.reset()
+        self._skip_steps_without_arrivals()  # r_t = 0 before the first arrival: nothing is lost
         return self._begin_decision(), self._arrival_infos()
 
     def step(
@@ -188,9 +172,8 @@ class CloudSchedulingEnv(ParallelEnv[AgentID, np.ndarray, int]):
             raise RuntimeError(f"the episode is over (t = {self.simulator.state.t}); call reset()")
         chosen = self._validated_actions(actions)
         acted, acted_observations, decision = self.agents, self._observations, self.simulator.decision
-        with _single_numba_thread():
-            result = self.simulator.step(chosen)
-            skipped_steps, skipped_reward = self._skip_steps_without_arrivals()
+        result = self.simulator.step(chosen)
+        skipped_steps, skipped_reward = self._skip_steps_without_arrivals()
         reward = float(result.reward[0]) + skipped_reward
         acted_infos = self._acted_infos(decision, chosen, result, skipped_steps, skipped_reward)
         new_observations = self._begin_decision()
@@ -247,8 +230,7 @@ class CloudSchedulingEnv(ParallelEnv[AgentID, np.ndarray, int]):
     def _episode_job_count(self) -> int:
         """How many jobs the current episode brings: its arrivals replayed on a fresh copy of its generator."""
         replay = BatchedEnv([self.scenario], workload_seed=self._workload_seed)
-        with _single_numba_thread():
-            replay.reset()  # draws the arrivals of t = 0 exactly as the episode did
+        replay.reset()  # draws the arrivals of t = 0 exactly as the episode did
         state = replay.state
         later = (len(sample_arrivals(state.rngs[0], t, state.arrival_rate[0]).cpu) for t in range(1, ARRIVAL_STEPS))
         return int(state.next_job_id[0]) + sum(later)

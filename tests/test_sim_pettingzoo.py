@@ -282,12 +282,12 @@ def test_step_before_reset_raises():
 
 
 # --- render, close, threads ----------------------------------------------------------------------------------
-def test_render_close_and_numba_threads_restored():
+def test_render_close_and_numba_threads_untouched():
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     env = parallel_env(SMALL, render_mode="ansi")
     env.reset(seed=0)
     env.step(dict.fromkeys(env.agents, 0))
-    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS  # the adapter's one-thread setting is undone
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS  # the adapter leaves numba's threads alone
     text = env.render()
     assert text.startswith(f"t={env.simulator.state.t}") and len(text.splitlines()) == 1 + 5
     clustered = parallel_env(CLUSTERED, render_mode="ansi")
