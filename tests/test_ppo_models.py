@@ -1,0 +1,59 @@
+"""The split-input networks compute the paper's models on the flat H.2 observation."""
+
+import numpy as np
+import torch
+
+from dgpg_theory.ppo.models import build_actor, build_critic
+from dgpg_theory.ppo.rollout import flat_encoder, scoring_encoder
+from sim.env import BatchedEnv
+from sim.observations import observations, task_slots
+from sim.scales import resolve_scale
+from sim.scenario import load_scenarios
+
+
+def _state_after(steps: int, n: int = 5):
+    scale = resolve_scale(n)
+    env = BatchedEnv(load_scenarios(scale, "train", 0, 3), workload_seed=4)
+    decision = env.reset()
+    rng = np.random.default_rng(0)
+    for _ in range(steps):
+        decision = env.step(rng.integers(0, env.n_clusters, decision.n_agents)).decision
+    return env.state, scale
+
+
+def test_linear_actor_is_softmax_of_w_o_plus_b():
+    state, scale = _state_after(40)
+    shared, own, index = flat_encoder(state, scale)
+    torch.manual_seed(0)
+    actor = build_actor("linear", shared.shape[1], scale.n_clusters, 0, task_slots(5), 0)
+    logits = actor(torch.from_numpy(shared).float(), torch.from_numpy(state.job_copy.astype(np.int64)),
+                   torch.from_numpy(own).float(), torch.from_numpy(index)).detach().numpy()  # fmt: skip
+    weight = torch.cat([actor.shared.weight, actor.own.weight], dim=1).detach().numpy()
+    flat = observations(state, scale)
+    np.testing.assert_allclose(logits, flat @ weight.T + actor.shared.bias.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_gathering_order_does_not_change_the_mlp():
+    state, scale = _state_after(40)
+    shared, own, index = (torch.from_numpy(np.asarray(a)) for a in flat_encoder(state, scale))
+    rows = torch.from_numpy(state.job_copy.astype(np.int64))
+    torch.manual_seed(0)
+    actor = build_actor("mlp", shared.shape[1], scale.n_clusters, 32, task_slots(5), 16)
+    per_agent = actor(shared.float()[rows], torch.arange(len(rows)), own.float(), index)
+    per_copy = actor(shared.float(), rows, own.float(), index)
+    torch.testing.assert_close(per_agent, per_copy)
+    assert per_copy.shape == (len(rows), scale.n_clusters)
+
+
+def test_scoring_model_size_does_not_depend_on_n():
+    sizes = []
+    for n in (5, 50):
+        state, scale = _state_after(5, n)
+        shared, own, _ = scoring_encoder(state, scale)
+        actor = build_actor("scoring", shared.shape[1], scale.n_clusters, 0, task_slots(n), 0)
+        critic = build_critic("scoring", "central", shared.shape[1], scale.n_clusters, 0, task_slots(n), 0)
+        logits = actor(torch.from_numpy(shared).float(), torch.from_numpy(state.job_copy.astype(np.int64)),
+                       torch.from_numpy(own).float())  # fmt: skip
+        assert torch.all(logits == 0)  # θ = 0: uniform
+        sizes.append(sum(p.numel() for p in actor.parameters()) + sum(p.numel() for p in critic.parameters()))
+    assert sizes[0] == sizes[1]
