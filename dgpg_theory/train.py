@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 from pathlib import Path
 
@@ -36,7 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--preset", choices=PRESETS, default="linear",
         help="linear: Table 6 (controlled comparison; default), nn: App. I.3 + Table 7, quick: a small smoke setting",
     )  # fmt: skip
-    parser.add_argument("--episodes", type=int, default=None, help="training episodes (default: the preset's)")
+    parser.add_argument(
+        "--episodes", type=int, default=None,
+        help="training episodes (default: the preset's; with --resume: continue up to this many, the schedules then "
+        "span the new total)",
+    )  # fmt: skip
     parser.add_argument("--rollouts", type=int, default=None, help="rollouts per episode (default: the preset's)")
     parser.add_argument("--parallel-envs", type=int, default=None, help="copies simulated together (default: preset)")
     parser.add_argument("--model", choices=MODELS, default=None, help="actor/critic model (default: the preset's)")
@@ -85,7 +90,7 @@ def _trainer(args: argparse.Namespace) -> Trainer:
         return Trainer(config, out_dir=args.out, progress=not args.json)
     try:
         state = torch.load(args.resume, weights_only=False)
-    except (OSError, RuntimeError, EOFError) as error:
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
         raise ValueError(f"--resume {args.resume} cannot be read ({error})") from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"--resume {args.resume} is not a training checkpoint (a last.pt of this trainer)")
