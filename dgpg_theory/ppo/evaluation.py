@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy import stats
 
 from dgpg_theory.ppo.rollout import Encoder, collect
 from sim.env import BatchedEnv
@@ -55,3 +57,44 @@ def convergence_episode(rewards: Sequence[float], tolerance: float = 0.1) -> int
         raise ValueError("rewards is empty; allowed: at least one episode")
     best = rewards.max()
     return int(np.flatnonzero(rewards >= best - tolerance * abs(best))[0]) + 1
+
+
+@dataclass(frozen=True)
+class ShortfallTest:
+    """Paired comparison of a policy with ``reference − tolerance·|reference|`` over the same test scenarios.
+
+    ``mean`` is the mean per-scenario margin (positive: the policy is within the band or better); ``lower`` and
+    ``upper`` are one-sided Student-t bounds at the false-alarm rate. ``below`` (upper < 0): significantly worse than
+    the band; ``within`` (lower ≥ 0): significantly within it or better.
+    """
+
+    mean: float
+    lower: float
+    upper: float
+    scenarios: int
+
+    @property
+    def below(self) -> bool:
+        return self.upper < 0.0
+
+    @property
+    def within(self) -> bool:
+        return self.lower >= 0.0
+
+    def report(self) -> str:
+        bounds = f"[{self.lower:+.2f}, {self.upper:+.2f}]"
+        return f"margin {self.mean:+.2f} (one-sided bounds {bounds}, {self.scenarios} scenarios)"
+
+
+def shortfall_test(
+    policy: np.ndarray, reference: np.ndarray, tolerance: float = 0.1, false_alarm: float = 1e-4
+) -> ShortfallTest:
+    """Is the policy within ``tolerance`` (10 %) of the reference, scenario by scenario (§6.3: "converges to the
+    Best-Fit reference"; Table 9's 10 % band)? Paired Student-t bounds on the mean margin."""
+    policy, reference = np.asarray(policy, dtype=float), np.asarray(reference, dtype=float)
+    if policy.shape != reference.shape or policy.ndim != 1 or len(policy) < 2:
+        raise ValueError(f"policy {policy.shape} and reference {reference.shape}: allowed two equal 1-D arrays, ≥ 2")
+    margin = policy - (reference - tolerance * np.abs(reference))
+    half_width = stats.t.ppf(1.0 - false_alarm, len(margin) - 1) * margin.std(ddof=1) / np.sqrt(len(margin))
+    return ShortfallTest(float(margin.mean()), float(margin.mean() - half_width), float(margin.mean() + half_width),
+                         len(margin))  # fmt: skip

@@ -1,0 +1,67 @@
+"""Per-episode wall time of DG-PG training with Table 7's settings (the `nn` preset), split into rollout and
+update, against the paper's Apple-M1 (8-core) times of Table 9.
+
+    python -m dgpg_theory.train_bench --n 5 10 20 [--episodes 2] [--json]
+
+Speed is a benchmark, not a test: this prints figures and asserts nothing. Run it on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from dgpg_theory.ppo import Trainer, preset_config
+
+PAPER_SECONDS_PER_EPISODE = {5: 9.0, 10: 12.0, 20: 20.0, 100: 150.0, 200: 210.0}  # Table 9 (Apple M1, 8 cores)
+
+
+def measure(n_servers: int, episodes: int, seed: int = 0) -> dict:
+    """Train ``episodes`` episodes of the nn preset at N and return the mean rollout / update seconds."""
+    trainer = Trainer(preset_config("dgpg", n_servers, "nn", seed=seed))
+    rows = [trainer.train_episode() for _ in range(episodes)]
+    rollout = float(np.mean([r["rollout_seconds"] for r in rows]))
+    update = float(np.mean([r["update_seconds"] for r in rows]))
+    return {
+        "n": n_servers,
+        "episodes_timed": episodes,
+        "rollouts": trainer.config.rollouts,
+        "decisions_per_episode": float(np.mean([r["decisions"] for r in rows])),
+        "rollout_seconds": rollout,
+        "update_seconds": update,
+        "seconds_per_episode": rollout + update,
+        "update_share": update / (rollout + update),
+        "paper_seconds_per_episode": PAPER_SECONDS_PER_EPISODE.get(n_servers),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dgpg_theory.train_bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[5, 10, 20], help="server counts N (default 5 10 20)")
+    parser.add_argument("--episodes", type=int, default=2, help="episodes timed per N (default 2)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
+    args = parser.parse_args(argv)
+    if args.episodes < 1 or any(n < 2 for n in args.n):
+        parser.error(f"--episodes {args.episodes} and --n {args.n}: allowed episodes ≥ 1 and every N ≥ 2")
+    if not args.json:
+        print(f"{'N':>5} {'rollout s':>10} {'update s':>9} {'s/episode':>10} {'update %':>9} {'paper s':>8}")
+    for n in args.n:
+        row = measure(n, args.episodes)
+        if args.json:
+            print(json.dumps(row), flush=True)
+        else:
+            paper = row["paper_seconds_per_episode"]
+            print(
+                f"{n:>5} {row['rollout_seconds']:>10.1f} {row['update_seconds']:>9.1f} "
+                f"{row['seconds_per_episode']:>10.1f} "
+                f"{100 * row['update_share']:>8.0f}% {paper if paper else '—':>8}",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
