@@ -46,12 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--parallel-envs", type=int, default=None, help="copies simulated together (default: preset)")
     parser.add_argument("--model", choices=MODELS, default=None, help="actor/critic model (default: the preset's)")
     parser.add_argument("--alpha", type=float, default=None, help="constant guidance weight α (default: §6.2 schedule)")
-    parser.add_argument("--seed", type=int, default=0, help="the run's seed (default 0)")
-    parser.add_argument("--scenario-seed", type=int, default=0, help="seed of the scenario set (default 0)")
-    parser.add_argument("--eval-mode", choices=("sample", "greedy"), default="sample", help="test-time actions")
+    parser.add_argument("--seed", type=int, default=None, help="the run's seed (default 0)")
+    parser.add_argument("--scenario-seed", type=int, default=None, help="seed of the scenario set (default 0)")
+    parser.add_argument("--eval-mode", choices=("sample", "greedy"), default=None, help="test-time actions (sample)")
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: none, nothing is written)")
     parser.add_argument("--overwrite", action="store_true", help="allow --out to hold an earlier run")
-    parser.add_argument("--resume", type=Path, default=None, help="continue from a last.pt checkpoint")
+    parser.add_argument(
+        "--resume", type=Path, default=None,
+        help="continue from a last.pt checkpoint (its config is kept; --out defaults to the checkpoint's directory)",
+    )  # fmt: skip
     parser.add_argument("--no-eval", action="store_true", help="skip the test-scenario evaluation")
     parser.add_argument("--no-references", action="store_true", help="skip Best-Fit/Random/guidance-greedy")
     parser.add_argument("--json", action="store_true", help="print one JSON object (no progress bar)")
@@ -60,10 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _overrides(args: argparse.Namespace) -> dict:
     names = {"episodes": "episodes", "rollouts": "rollouts", "parallel_envs": "parallel_envs", "model": "model",
-             "alpha": "alpha"}  # fmt: skip
-    values = {field: getattr(args, flag) for flag, field in names.items() if getattr(args, flag) is not None}
-    return {**values, "n_clusters": args.k, "seed": args.seed, "scenario_seed": args.scenario_seed,
-            "eval_mode": args.eval_mode}  # fmt: skip
+             "alpha": "alpha", "k": "n_clusters", "seed": "seed", "scenario_seed": "scenario_seed",
+             "eval_mode": "eval_mode"}  # fmt: skip
+    return {field: getattr(args, flag) for flag, field in names.items() if getattr(args, flag) is not None}
 
 
 def _check_out_dir(out: Path | None, overwrite: bool, resuming: bool) -> None:
@@ -95,6 +97,10 @@ def _trainer(args: argparse.Namespace) -> Trainer:
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"--resume {args.resume} is not a training checkpoint (a last.pt of this trainer)")
     saved = state["config"]
+    fixed = ("--rollouts", "--parallel-envs", "--model", "--alpha", "--k", "--seed", "--scenario-seed", "--eval-mode")
+    given = [flag for flag in fixed if getattr(args, flag[2:].replace("-", "_")) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} cannot be changed on --resume (the checkpoint's config is kept)")
     for flag, key, value in (("--method", "method", args.method), ("--n", "n_servers", args.n)):
         if value is not None and value != saved[key]:
             raise ValueError(
@@ -104,8 +110,8 @@ def _trainer(args: argparse.Namespace) -> Trainer:
         raise ValueError(f"--episodes {args.episodes} is below the checkpoint's {state['episode']} completed episodes")
     if args.episodes is not None:
         saved = {**saved, "episodes": args.episodes}
-    trainer = Trainer.from_checkpoint_state({**state, "config": saved}, out_dir=args.out, progress=not args.json)
-    return trainer
+    out = args.resume.parent if args.out is None else args.out
+    return Trainer.from_checkpoint_state({**state, "config": saved}, out_dir=out, progress=not args.json)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,6 +68,15 @@ def test_resume_is_bit_identical(tmp_path):
     assert [r["reward"] for r in straight.history] == [r["reward"] for r in resumed.history]
 
 
+def test_best_checkpoint_is_the_policy_that_earned_the_reward():
+    trainer = Trainer(tiny("dgpg", episodes=1))
+    initial = {k: v.clone() for k, v in trainer.actor.state_dict().items()}
+    trainer.train_episode()
+    assert trainer.best_episode == 1
+    assert all(torch.equal(initial[k], v) for k, v in trainer.best_actor.items())  # not the updated actor
+    assert not all(torch.equal(initial[k], v) for k, v in trainer.actor.state_dict().items())
+
+
 def test_out_dir_holds_config_log_checkpoints_and_result(tmp_path):
     trainer = Trainer(tiny("ippo", episodes=2), out_dir=tmp_path)
     result = trainer.train(evaluate=False)

@@ -23,7 +23,7 @@ def test_json_summary_and_run_directory(tmp_path, capsys):
 def test_resume_continues_to_more_episodes(tmp_path, capsys):
     out = tmp_path / "run"
     assert train.main(["--method", "dgpg", "--n", "2", *TINY, "--out", str(out), "--json", "--no-eval"]) == 0
-    args = ["--resume", str(out / "last.pt"), "--episodes", "2", "--out", str(out), "--json", "--no-eval"]
+    args = ["--resume", str(out / "last.pt"), "--episodes", "2", "--json", "--no-eval"]  # --out: the checkpoint's
     assert train.main(args) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["episodes"] == 2
     assert len((out / "episodes.csv").read_text().strip().splitlines()) == 3
@@ -67,4 +67,5 @@ def test_checkpoint_of_another_method_or_n(tmp_path, capsys):
     _fails(["--resume", str(out / "last.pt"), "--method", "mappo", "--out", str(out)], capsys, "method")
     _fails(["--resume", str(out / "last.pt"), "--n", "5", "--out", str(out)], capsys, "n_servers")
     _fails(["--resume", str(out / "config.json"), "--out", str(out)], capsys, "--resume")
+    _fails(["--resume", str(out / "last.pt"), "--seed", "3"], capsys, "cannot be changed")
     assert (out / "last.pt").read_bytes() == before

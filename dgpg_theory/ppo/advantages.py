@@ -37,7 +37,8 @@ def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:
 @dataclass
 class RunningNormalizer:
     """Exponential running mean and variance (momentum m): after a batch with mean μ_b, variance v_b,
-    μ ← m μ + (1 − m) μ_b and v ← m v + (1 − m) v_b; the first batch sets them directly."""
+    μ ← m μ + (1 − m) μ_b and v ← m v + (1 − m) v_b; the first batch with a non-zero variance sets them directly
+    (until then values pass through as (v − 0) / 1)."""
 
     momentum: float = 0.99
     mean: float = 0.0
@@ -48,6 +49,8 @@ class RunningNormalizer:
         if len(values) == 0:
             return
         batch_mean, batch_var = float(np.mean(values)), float(np.var(values))
+        if not self.initialized and batch_var == 0.0:
+            return  # e.g. t = 0, when every server is empty and every c is 0: no scale to learn from yet
         if not self.initialized:
             self.mean, self.var, self.initialized = batch_mean, batch_var, True
             return

@@ -130,6 +130,7 @@ class Trainer:
         for optimizer in (self.actor_optimizer, self.critic_optimizer):
             for group in optimizer.param_groups:
                 group["lr"] = lr
+        acting_actor = copy.deepcopy(self.actor.state_dict())  # the policy that earned this episode's reward
         losses = self.update(actor_data, critic_data, entropy_coef)
         update_seconds = time.perf_counter() - start - rollout_seconds
         episode_rewards = batch.reward.mean(axis=1)
@@ -144,7 +145,7 @@ class Trainer:
         self.history.append(row)
         if row["reward"] > self.best_reward:
             self.best_reward, self.best_episode = row["reward"], row["episode"]
-            self.best_actor = copy.deepcopy(self.actor.state_dict())
+            self.best_actor = acting_actor
         self._log(row)
         for callback in self.callbacks:
             callback(self, row)
@@ -168,7 +169,7 @@ class Trainer:
         rows, index = torch.from_numpy(batch.rows), torch.from_numpy(batch.index)
         own = torch.from_numpy(batch.own)
         step_own, step_index = self._step_inputs(batch)
-        if self.return_stats is None:
+        if self.return_stats is None:  # the critic's output scale: set once, then per episode if normalizing returns
             returns = adv.discounted_returns(batch.reward, c.gamma)
             self.return_stats = (float(returns.mean()), float(returns.std() + 1e-8))
         step_values = self._values(shared, None, step_own, step_index).reshape(batch.reward.shape)
@@ -189,13 +190,13 @@ class Trainer:
         if c.return_normalization:
             self.return_stats = (float(returns.mean()), float(returns.std() + 1e-8))
         targets = self._scaled_targets(returns)
-        if c.critic == "local":  # agents' own observations, and the step observations that GAE bootstraps from
-            critic_data = CriticData(
-                shared, torch.cat([rows, torch.arange(len(returns))]), torch.cat([own, step_own]),
-                torch.cat([index, step_index]), torch.cat([targets[batch.rows], targets]),
-            )  # fmt: skip
-        else:
-            critic_data = CriticData(shared, torch.arange(len(returns)), step_own, step_index, targets)
+        # Both critics train on every agent (what it sees at its step) and every step row (what GAE bootstraps
+        # from), so the two methods get the same number of critic updates.
+        agent_own, agent_index = (own, index) if c.critic == "local" else (step_own[rows], step_index[rows])
+        critic_data = CriticData(
+            shared, torch.cat([rows, torch.arange(len(returns))]), torch.cat([agent_own, step_own]),
+            torch.cat([agent_index, step_index]), torch.cat([targets[batch.rows], targets]),
+        )  # fmt: skip
         actor_data = ActorData(
             shared, rows, own, index, torch.from_numpy(batch.action), torch.from_numpy(batch.log_prob),
             torch.from_numpy(advantage.astype(np.float32)),
@@ -218,7 +219,7 @@ class Trainer:
         return torch.cat([zeros, zeros, time_column, zeros], dim=1), torch.zeros(len(batch.time), dtype=torch.int64)
 
     def _values(self, shared, rows, own, index) -> np.ndarray:
-        """Critic values in reward units (de-standardized when the critic regresses standardized returns)."""
+        """Critic values in reward units: the critic regresses (return − mean) / std (see ``_scaled_targets``)."""
         count = len(own)
         out = np.empty(count)
         with torch.inference_mode():
@@ -229,16 +230,15 @@ class Trainer:
                 else:
                     chunk_rows = rows[part]
                 out[part] = self.critic(shared, chunk_rows, own[part], index[part]).squeeze(-1).double().numpy()
-        if self.config.return_normalization:
-            mean, std = self.return_stats
-            return mean + std * out
-        return out
+        mean, std = self.return_stats
+        return mean + std * out
 
     def _scaled_targets(self, returns: np.ndarray) -> torch.Tensor:
-        if self.config.return_normalization:
-            mean, std = self.return_stats
-            returns = (returns - mean) / std
-        return torch.from_numpy(returns.astype(np.float32))
+        """Targets on the critic's output scale. With return normalization (App. I.1) the scale is each episode's
+        return mean and std; without it (App. I.3) it is fixed once, from the first episode's Monte Carlo returns,
+        so the targets stay raw returns up to one fixed affine map and keep the differences between scenarios."""
+        mean, std = self.return_stats
+        return torch.from_numpy(((returns - mean) / std).astype(np.float32))
 
     # --- PPO update ---------------------------------------------------------------------------------------
     def update(self, actor_data: ActorData, critic_data: CriticData, entropy_coef: float) -> dict:
@@ -299,12 +299,12 @@ class Trainer:
             return
         path = self.out_dir / "episodes.csv"
         new = not path.exists() or row["episode"] == 1
+        self.save_checkpoint(self.out_dir / "last.pt")  # before the CSV row: a crash between them loses no row twice
         with open(path, "w" if new else "a", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(row))
             if new:
                 writer.writeheader()
             writer.writerow(row)
-        self.save_checkpoint(self.out_dir / "last.pt")
         if row["episode"] == self.best_episode:
             torch.save({"config": self.config.to_dict(), "episode": self.best_episode, "actor": self.best_actor},
                        self.out_dir / "best.pt")  # fmt: skip
