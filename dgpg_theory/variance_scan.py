@@ -7,6 +7,10 @@
 Prints a table, writes results.json, results.csv and four PNG figures to --out (each file atomically: an
 interrupted run leaves no half-written file). Method: dgpg_theory.gradient_samples (what a sample is) and
 dgpg_theory.measurement (statistics and verdicts); executors: dgpg_theory.sweep. Bad input exits with code 2.
+
+``--policy checkpoint:PATH`` measures a trained actor of ``python -m dgpg_theory.train`` (a run's best.pt or
+last.pt; linear or scoring model, dgpg_theory.policies): it is loaded once here and checked against every --n
+before any cell runs (a linear actor fits only its own N); each cell then reads it again from PATH.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 
 from dgpg_theory import measurement
 from dgpg_theory.gradient_samples import DEFAULT_HORIZON, GAMMA, SamplingConfig
-from dgpg_theory.policies import POLICY_NAMES
+from dgpg_theory.policies import CHECKPOINT_PREFIX, POLICY_NAMES, Checkpoint, checkpoint_policy, read_checkpoint
 from dgpg_theory.statistics import DEFAULT_FALSE_ALARM
 from dgpg_theory.sweep import EXECUTORS, SweepError, cell_specs, open_executor, run_cells
 from sim.scales import MIN_SERVERS, resolve_scale
@@ -55,13 +59,24 @@ def run_scan(
     false_alarm: float = DEFAULT_FALSE_ALARM,
     progress: bool = False,
     connect_timeout: float = 10.0,
+    checkpoint: Checkpoint | None = None,
 ) -> dict:
-    """Run every cell (N, replicate) and return the results dict written to results.json."""
+    """Run every cell (N, replicate) and return the results dict written to results.json.
+
+    For ``policy = "checkpoint:PATH"``, ``checkpoint`` is that file already read (``read_checkpoint``; read here
+    if None); a ValueError is raised before any cell runs if it does not fit every N."""
     start = time.perf_counter()
+    if policy.startswith(CHECKPOINT_PREFIX):
+        checkpoint = checkpoint or read_checkpoint(policy[len(CHECKPOINT_PREFIX) :])
+        for n in n_values:
+            checkpoint_policy(checkpoint, resolve_scale(n))
     specs = cell_specs(n_values, replicates, policy, seed, config)
     with open_executor(executor, workers, scheduler, connect_timeout) as pool:
         cells = run_cells(specs, pool, progress=progress)
-    return summarize(cells, n_values, replicates, config, policy, reward_scale, seed, false_alarm, start)
+    results = summarize(cells, n_values, replicates, config, policy, reward_scale, seed, false_alarm, start)
+    if checkpoint is not None:
+        results["config"]["checkpoint"] = checkpoint.describe()
+    return results
 
 
 def summarize(cells, n_values, replicates, config, policy, reward_scale, seed, false_alarm, start) -> dict:
@@ -242,7 +257,9 @@ def parser() -> argparse.ArgumentParser:
         "--policy",
         default="scoring",
         help=f"the fixed policy: {', '.join(POLICY_NAMES)} (see dgpg_theory.policies; 'flat' has a parameter count "
-        "that grows with N). checkpoint:PATH is not supported until the trainer exists. Default: %(default)s",
+        "that grows with N), or checkpoint:PATH, a trained actor (best.pt or last.pt of python -m dgpg_theory.train) "
+        "of the linear model (fits only the N it was trained at) or the scoring model (fits every N); its path, "
+        "model, method and episode go into results.json. Default: %(default)s",
     )
     p.add_argument(
         "--reward-scale",
@@ -334,6 +351,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _validated(args: argparse.Namespace, p: argparse.ArgumentParser, explicit: set[str]) -> SamplingConfig:
+    """The sampling config of valid arguments (sets ``args.checkpoint``); p.error (exit 2) on the first bad one."""
     if args.quick:
         for key, value in QUICK.items():
             if key not in explicit:
@@ -357,13 +375,9 @@ def _validated(args: argparse.Namespace, p: argparse.ArgumentParser, explicit: s
         p.error(f"--connect-timeout {args.connect_timeout}; allowed: > 0 seconds")
     if not 0 < args.false_alarm < 1:
         p.error(f"--false-alarm {args.false_alarm}; allowed: in (0, 1)")
-    if args.policy not in POLICY_NAMES:
-        if args.policy.startswith("checkpoint:"):
-            p.error(
-                f"--policy {args.policy}: trained checkpoints are not supported yet (the trainer is issue 5), so "
-                f"no checkpoint can fit N; allowed: {', '.join(POLICY_NAMES)}"
-            )
-        p.error(f"--policy {args.policy} is unknown; allowed: {', '.join(POLICY_NAMES)}")
+    args.checkpoint = _validated_checkpoint(args, p)
+    if args.policy not in POLICY_NAMES and args.checkpoint is None:
+        p.error(f"--policy {args.policy} is unknown; allowed: {', '.join(POLICY_NAMES)} or {CHECKPOINT_PREFIX}PATH")
     if args.scheduler is not None and args.executor != "dask":
         p.error("--scheduler needs --executor dask")
     try:
@@ -379,6 +393,22 @@ def _validated(args: argparse.Namespace, p: argparse.ArgumentParser, explicit: s
         p.error(str(error))
     _check_writable(args.out, p)
     return config
+
+
+def _validated_checkpoint(args: argparse.Namespace, p: argparse.ArgumentParser) -> Checkpoint | None:
+    """The checkpoint of ``--policy checkpoint:PATH`` (None for another policy), read once and fitted to every
+    --n. The policy is rewritten with the absolute path, so that workers in other directories find the file."""
+    if not args.policy.startswith(CHECKPOINT_PREFIX):
+        return None
+    path = Path(args.policy[len(CHECKPOINT_PREFIX) :]).expanduser().absolute()
+    try:
+        checkpoint = read_checkpoint(str(path))
+        for n in args.n:
+            checkpoint_policy(checkpoint, resolve_scale(n))
+    except ValueError as error:
+        p.error(f"--policy {args.policy}: {error}")
+    args.policy = f"{CHECKPOINT_PREFIX}{path}"
+    return checkpoint
 
 
 def _check_writable(out: Path, p: argparse.ArgumentParser) -> None:
@@ -400,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = run_scan(
             args.n, args.replicates, config, args.policy, args.reward_scale, args.seed, args.executor,
             args.workers, args.scheduler, args.false_alarm, progress=not args.no_progress,
-            connect_timeout=args.connect_timeout,
+            connect_timeout=args.connect_timeout, checkpoint=args.checkpoint,
         )  # fmt: skip
     except SweepError as error:
         print(f"variance_scan: error: {error}", file=sys.stderr)
