@@ -9,7 +9,8 @@ Here: the first 10 episodes of a 200-episode run with the `nn` preset (Table 7, 
 best training reward) is evaluated on the 40 test scenarios, paired with Best-Fit on the same job traces. The
 check: the mean per-scenario margin over Best-Fit − 10 % is not significantly negative (one-sided paired t bound,
 false alarm 1e-4). Negative control: the untrained policy must fail the same check. N-independence at this
-resolution: the same 10-episode budget must pass at both N. The full range (200 episodes, N = 5 … 200) is
+resolution: the same 10-episode budget must pass at both N. NN MAPPO with the same settings (App. J, Run 0) is
+checked to stay significantly below the band at N = 5. The full range (200 episodes, N = 5 … 200) is
 `python -m dgpg_theory.reproduce fig5` / `table9`.
 """
 
@@ -60,4 +61,12 @@ def test_negative_control_untrained_policy_fails(n_servers):
     run = trained("dgpg", n_servers)
     verdict = shortfall_test(run["untrained"], run["best_fit"])
     print(f"N={n_servers}: untrained {run['untrained'].mean():.2f}; {verdict.report()}")
+    assert verdict.below
+
+
+def test_nn_mappo_with_the_same_settings_stays_below_the_band():
+    """App. J, Run 0: NN MAPPO with DG-PG's defaults fails. Same settings, same seed, α = 0 (one PPO)."""
+    run = trained("mappo", 5)
+    verdict = shortfall_test(run["test"], run["best_fit"])
+    print(f"N=5: MAPPO best checkpoint (episode {run['best_episode']}) {run['test'].mean():.2f}; {verdict.report()}")
     assert verdict.below
