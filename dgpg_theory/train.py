@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--parallel-envs", type=int, default=None, help="copies simulated together (default: preset)")
     parser.add_argument("--model", choices=MODELS, default=None, help="actor/critic model (default: the preset's)")
     parser.add_argument("--alpha", type=float, default=None, help="constant guidance weight α (default: §6.2 schedule)")
+    parser.add_argument(
+        "--torch-threads", type=int, default=None,
+        help="torch intra-op threads (default 1; 2 is faster only with OMP_WAIT_POLICY=ACTIVE on an idle machine)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=None, help="the run's seed (default 0)")
     parser.add_argument("--scenario-seed", type=int, default=None, help="seed of the scenario set (default 0)")
     parser.add_argument("--eval-mode", choices=("sample", "greedy"), default=None, help="test-time actions (sample)")
@@ -64,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _overrides(args: argparse.Namespace) -> dict:
     names = {"episodes": "episodes", "rollouts": "rollouts", "parallel_envs": "parallel_envs", "model": "model",
              "alpha": "alpha", "k": "n_clusters", "seed": "seed", "scenario_seed": "scenario_seed",
-             "eval_mode": "eval_mode"}  # fmt: skip
+             "eval_mode": "eval_mode", "torch_threads": "torch_threads"}  # fmt: skip
     return {field: getattr(args, flag) for flag, field in names.items() if getattr(args, flag) is not None}
 
 
@@ -110,6 +114,8 @@ def _trainer(args: argparse.Namespace) -> Trainer:
         raise ValueError(f"--episodes {args.episodes} is below the checkpoint's {state['episode']} completed episodes")
     if args.episodes is not None:
         saved = {**saved, "episodes": args.episodes}
+    if args.torch_threads is not None:  # a machine setting, not part of what the run learns
+        saved = {**saved, "torch_threads": args.torch_threads}
     out = args.resume.parent if args.out is None else args.out
     return Trainer.from_checkpoint_state({**state, "config": saved}, out_dir=out, progress=not args.json)
 

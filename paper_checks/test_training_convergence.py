@@ -70,3 +70,26 @@ def test_nn_mappo_with_the_same_settings_stays_below_the_band():
     verdict = shortfall_test(run["test"], run["best_fit"])
     print(f"N=5: MAPPO best checkpoint (episode {run['best_episode']}) {run['test'].mean():.2f}; {verdict.report()}")
     assert verdict.below
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="§6.3 / Figure 3: 'DG-PG converges rapidly to the Best-Fit reference'. After 10 episodes with the "
+    "paper's NN settings DG-PG is significantly below Best-Fit itself (paired over the 40 test scenarios, one-sided "
+    "1e-4): N=5 −48.1 vs −44.9, N=10 −54.7 vs −50.0; a 131-episode run at N=5 is still below (−47.8 vs −44.9, "
+    "paired difference −2.9 ± 0.7). It is inside the 10 % band, not at the reference.",
+)
+@pytest.mark.parametrize("n_servers", [5, 10])
+def test_dgpg_matches_best_fit_within_10_episodes(n_servers):
+    run = trained("dgpg", n_servers)
+    verdict = shortfall_test(run["test"], run["best_fit"], tolerance=0.0)
+    print(f"N={n_servers}: DG-PG − Best-Fit {verdict.report()}")
+    assert not verdict.below
+
+
+def test_control_the_best_fit_check_can_pass():
+    """The same check on guidance-greedy (the analytical model as a policy) against Best-Fit passes."""
+    test = load_scenarios(5, "test", 0)
+    verdict = shortfall_test(run_episodes(test, "guidance-greedy"), run_episodes(test, "best-fit"), tolerance=0.0)
+    print(f"N=5: guidance-greedy − Best-Fit {verdict.report()}")
+    assert not verdict.below

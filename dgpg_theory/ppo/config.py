@@ -75,6 +75,7 @@ class TrainConfig:
     scenario_seed: int = 0  # seed of the scenario set (200 train / 40 test)
     seed: int = 0  # the one seed of the run: parameters, scenario draws, workloads, actions, mini-batches
     eval_mode: str = "sample"  # test evaluation: sample from π, or greedy (argmax)
+    torch_threads: int = 1  # torch intra-op threads while training / evaluating (restored afterwards; see SPEC)
 
     @property
     def critic(self) -> str:
@@ -143,7 +144,8 @@ def validated(config: TrainConfig) -> TrainConfig:
     _require(c.preset in PRESETS, "preset", c.preset, ", ".join(PRESETS))
     _require(c.lr_decay in ("linear", "exponential", "none"), "lr_decay", c.lr_decay, "linear, exponential, none")
     _require(c.eval_mode in ("sample", "greedy"), "eval_mode", c.eval_mode, "sample, greedy")
-    for name in ("episodes", "rollouts", "parallel_envs", "critic_epochs", "actor_epochs", "minibatch", "hidden"):
+    for name in ("episodes", "rollouts", "parallel_envs", "critic_epochs", "actor_epochs", "minibatch", "hidden",
+                 "torch_threads"):  # fmt: skip
         value = getattr(c, name)
         _require(isinstance(value, int) and not isinstance(value, bool) and value >= 1, name, value, "an int ≥ 1")
     _require(isinstance(c.n_servers, int) and c.n_servers >= 2, "n_servers", c.n_servers, "an int ≥ 2")

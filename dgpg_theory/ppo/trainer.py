@@ -11,6 +11,7 @@ so a resumed run continues bit-identically.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import json
@@ -121,6 +122,10 @@ class Trainer:
 
     def train_episode(self) -> dict:
         """Collect, compute advantages, update, log; returns the episode's log row."""
+        with torch_threads(self.config.torch_threads):
+            return self._train_episode()
+
+    def _train_episode(self) -> dict:
         c, e = self.config, self.episode
         alpha, entropy_coef, lr = alpha_at(c, e), entropy_coef_at(c, e), learning_rate_at(c, e)
         start = time.perf_counter()
@@ -277,8 +282,9 @@ class Trainer:
             test = load_scenarios(self.scale, "test", self.config.scenario_seed)
             actor = copy.deepcopy(self.actor)
             actor.load_state_dict(self.best_actor)
-            test_rewards = evaluate_actor(actor, self.encoder, self.scale, test, seed=self.config.seed,
-                                          greedy=self.config.eval_mode == "greedy")  # fmt: skip
+            with torch_threads(self.config.torch_threads):
+                greedy = self.config.eval_mode == "greedy"
+                test_rewards = evaluate_actor(actor, self.encoder, self.scale, test, self.config.seed, greedy)
             result.test_rewards = [float(r) for r in test_rewards]
             result.test_mean_reward = float(test_rewards.mean())
             result.test_std_reward = float(test_rewards.std(ddof=1)) if len(test_rewards) > 1 else 0.0
@@ -353,6 +359,19 @@ class Trainer:
         self.episode, self.history = state["episode"], list(state["history"])
         self.best_reward, self.best_episode = state["best_reward"], state["best_episode"]
         self.best_actor = state["best_actor"]
+
+
+@contextlib.contextmanager
+def torch_threads(count: int):
+    """torch's intra-op thread count set to ``count`` inside, restored after. One thread is the default: with the
+    passive OpenMP waiting we need against contention (dgpg_theory/__init__.py), a second torch thread made an
+    N = 5 episode twice as slow on the 2-core machine (28.6 s vs 13.6 s; SPEC.md)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _write_json(path: Path, payload: dict) -> None:
