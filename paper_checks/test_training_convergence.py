@@ -72,14 +72,16 @@ def test_nn_mappo_with_the_same_settings_stays_below_the_band():
     assert verdict.below
 
 
-@pytest.mark.xfail(
+AT_BEST_FIT_N10 = pytest.mark.xfail(
     strict=True,
-    reason="§6.3 / Figure 3: 'DG-PG converges rapidly to the Best-Fit reference'. After 10 episodes with the "
-    "paper's NN settings DG-PG is significantly below Best-Fit itself (paired over the 40 test scenarios, one-sided "
-    "1e-4): N=5 −48.1 vs −44.9, N=10 −54.7 vs −50.0; a 131-episode run at N=5 is still below (−47.8 vs −44.9, "
-    "paired difference −2.9 ± 0.7). It is inside the 10 % band, not at the reference.",
+    reason="§6.3 / Figure 3: 'DG-PG converges rapidly to the Best-Fit reference'. At N=10, after 10 episodes with "
+    "the paper's NN settings, DG-PG's best checkpoint is significantly below Best-Fit itself: −56.3 vs −50.0, paired "
+    "difference −6.3, one-sided 1e-4 bounds [−8.0, −4.6] over the 40 test scenarios (inside the 10 % band, not at "
+    "the reference). At N=5 the deficit (−2.8, bounds [−6.0, +0.4]) is not significant.",
 )
-@pytest.mark.parametrize("n_servers", [5, 10])
+
+
+@pytest.mark.parametrize("n_servers", [5, pytest.param(10, marks=AT_BEST_FIT_N10)])
 def test_dgpg_matches_best_fit_within_10_episodes(n_servers):
     run = trained("dgpg", n_servers)
     verdict = shortfall_test(run["test"], run["best_fit"], tolerance=0.0)
