@@ -303,6 +303,7 @@ class Trainer:
     def _log(self, row: dict) -> None:
         if self.out_dir is None:
             return
+        self.out_dir.mkdir(parents=True, exist_ok=True)  # train_episode() may be called without train()
         path = self.out_dir / "episodes.csv"
         new = not path.exists() or row["episode"] == 1
         self.save_checkpoint(self.out_dir / "last.pt")  # before the CSV row: a crash between them loses no row twice
