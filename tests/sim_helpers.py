@@ -62,3 +62,18 @@ def assert_liveness(state: EnvState) -> None:
             fits_now = (free[b] >= demand).all(axis=1) & open_servers
             can_queue = (state.capacity[b] >= demand).all(axis=1) & room
             assert not fits_now.any() and not can_queue.any(), "a buffered job could start or queue"
+
+
+def state_after_random_steps(n_servers: int, split: str, steps: int, copies: int = 3):
+    """(EnvState, Scale) of ``copies`` scenarios of ``split`` at N after ``steps`` uniformly random actions."""
+    from sim.env import BatchedEnv
+    from sim.scales import resolve_scale
+    from sim.scenario import load_scenarios
+
+    scale = resolve_scale(n_servers)
+    env = BatchedEnv(load_scenarios(scale, split, 0, copies), workload_seed=4)
+    decision = env.reset()
+    rng = np.random.default_rng(0)
+    for _ in range(steps):
+        decision = env.step(rng.integers(0, env.n_clusters, decision.n_agents)).decision
+    return env.state, scale

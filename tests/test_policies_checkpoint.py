@@ -9,16 +9,15 @@ import re
 import numpy as np
 import pytest
 import torch
+from sim_helpers import state_after_random_steps
 
 from dgpg_theory import variance_scan
 from dgpg_theory.policies import make_policy
 from dgpg_theory.ppo import Trainer, preset_config
 from dgpg_theory.ppo.models import build_actor
 from dgpg_theory.ppo.rollout import encoder_for
-from sim.env import BatchedEnv
 from sim.observations import observations, task_slots
 from sim.scales import resolve_scale
-from sim.scenario import load_scenarios
 
 TINY_SCAN = ["--samples", "8", "--replicates", "2", "--horizon", "5", "--warmup", "40", "--nested-outer", "2"]
 TINY_SCAN += ["--nested-inner", "2", "--no-progress", "--workers", "1", "--no-plots"]
@@ -53,14 +52,9 @@ def randomized(runs, tmp_path_factory):
 
 def _state(n: int, steps: int = 40):
     """A mid-episode state of 3 test scenarios at N (random actions), with its deciding agents."""
-    scale = resolve_scale(n)
-    env = BatchedEnv(load_scenarios(scale, "test", 0, 3), workload_seed=4)
-    decision = env.reset()
-    rng = np.random.default_rng(0)
-    for _ in range(steps):
-        decision = env.step(rng.integers(0, env.n_clusters, decision.n_agents)).decision
-    assert decision.n_agents > 3
-    return env.state, scale
+    state, scale = state_after_random_steps(n, "test", steps)
+    assert len(state.job_copy) > 3
+    return state, scale
 
 
 def _actor_logits(path, state, scale) -> torch.Tensor:

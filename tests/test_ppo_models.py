@@ -2,23 +2,15 @@
 
 import numpy as np
 import torch
+from sim_helpers import state_after_random_steps
 
 from dgpg_theory.ppo.models import build_actor, build_critic
 from dgpg_theory.ppo.rollout import flat_encoder, scoring_encoder
-from sim.env import BatchedEnv
 from sim.observations import observations, task_slots
-from sim.scales import resolve_scale
-from sim.scenario import load_scenarios
 
 
 def _state_after(steps: int, n: int = 5):
-    scale = resolve_scale(n)
-    env = BatchedEnv(load_scenarios(scale, "train", 0, 3), workload_seed=4)
-    decision = env.reset()
-    rng = np.random.default_rng(0)
-    for _ in range(steps):
-        decision = env.step(rng.integers(0, env.n_clusters, decision.n_agents)).decision
-    return env.state, scale
+    return state_after_random_steps(n, "train", steps)
 
 
 def test_linear_actor_is_softmax_of_w_o_plus_b():
