@@ -7,6 +7,11 @@
 - ``observations`` [A, D]: the flat vector. N ≤ 100: 7N server features + 2M task slots (the jobs deciding this
   step in the same copy, zero-padded) + 2 job + 1 time (t / 3000) + 1 agent id (index / M), D = 7N + 2M + 4.
   N > 100: 28 statistics per cluster + 6 task statistics + 2 + 1 + 1, D = 28K + 10.
+- ``action_server_features`` [B, K, 7] and ``scoring_features`` [A, K, 9]: per *action* (a server for K = N, a
+  cluster above): the 7 server features of the action's server, averaged over a cluster's servers, and for
+  each agent two job-server interactions (job CPU demand × CPU utilization, job memory demand × memory
+  utilization). A policy that scores actions from these (``dgpg_theory.measurement.policies``, the trainer's
+  ``scoring`` model) has 9 parameters at every N.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ SERVER_FEATURES = ("cpu_util", "mem_util", "queue", "eta_cpu", "eta_mem", "cpu_c
 JOB_FEATURES = ("cpu_demand", "mem_demand")
 CLUSTER_STATISTICS = 28
 IMBALANCE_MARGIN = 0.1  # a server is CPU-heavy when its CPU utilization exceeds memory's by this much
+SCORING_FEATURES = len(SERVER_FEATURES) + len(JOB_FEATURES)  # 7 per-action features + 2 interactions
 
 
 @cache
@@ -66,6 +72,22 @@ def job_features(state: EnvState) -> np.ndarray:
     cpu_max = max(CPU_INTENSIVE.cpu_clip[1], MEMORY_INTENSIVE.cpu_clip[1]) * 1000.0
     mem_max = max(CPU_INTENSIVE.mem_clip[1], MEMORY_INTENSIVE.mem_clip[1]) * 1000.0
     return np.stack([state.job_cpu / cpu_max, state.job_mem / mem_max], axis=1)
+
+
+def action_server_features(state: EnvState, scale: Scale) -> np.ndarray:
+    """[B, K, 7]: the H.2 server features of each action — per server (K = N) or averaged over the cluster's
+    servers, clusters being consecutive runs of ``state.order`` (the simulator's action order)."""
+    features = server_features(state)
+    ordered = np.take_along_axis(features, state.order[..., None].astype(np.int64), axis=1)
+    return ordered.reshape(state.n_copies, scale.n_clusters, scale.servers_per_cluster, -1).mean(axis=2)
+
+
+def scoring_features(state: EnvState, scale: Scale) -> np.ndarray:
+    """φ(i, a) [A, K, 9] for every deciding agent i and action a: the action's 7 server features, then job CPU
+    demand × CPU utilization and job memory demand × memory utilization."""
+    per_action = action_server_features(state, scale)[state.job_copy]  # [A, K, 7]
+    interactions = per_action[..., :2] * job_features(state)[:, None, :]
+    return np.concatenate([per_action, interactions], axis=-1)
 
 
 def agent_index(state: EnvState) -> np.ndarray:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dgpg_theory.policies import SCORING_FEATURES
+from sim.observations import SCORING_FEATURES
 
 OWN_FEATURES = 4  # job CPU, job memory, time, agent index (H.2)
 SERVER_FEATURE_COUNT = 7

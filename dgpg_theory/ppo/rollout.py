@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from dgpg_theory.policies import action_server_features
 from sim.env import BatchedEnv
-from sim.observations import agent_index, job_features, observation_blocks, task_slots
+from sim.observations import action_server_features, agent_index, job_features, observation_blocks, task_slots
 from sim.scales import Scale
 from sim.state import EnvState
 from sim.workload import EPISODE_STEPS

@@ -1,0 +1,35 @@
+"""Argument checks in the project's one error format: ``name=value; allowed: ...``.
+
+A bool is not an int here (``True`` is an ``int`` to Python, never a count to a user); numpy integers are. The
+checks raise before anything changes, so a caller's state is untouched by a rejected argument. They live in
+``sim``, the lowest layer, so that ``sim`` and ``dgpg_theory`` share them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def is_int(value: object) -> bool:
+    """True for a Python or numpy integer that is not a bool."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def int_range(low: int | None, high: int | None) -> str:
+    """The allowed range in words: "an int ≥ 1", "an int ≤ 9", "an int in [0, 40)" (high exclusive)."""
+    if low is not None and high is not None:
+        return f"an int in [{low}, {high})"
+    if low is not None:
+        return f"an int ≥ {low}"
+    if high is not None:
+        return f"an int < {high}"
+    return "an int"
+
+
+def require_int(name: str, value: object, low: int | None = None, high: int | None = None, context: str = "") -> None:
+    """ValueError ``name=value; allowed: an int in [low, high)`` unless ``value`` is an int with low ≤ value < high
+    (either bound may be None: open). ``context`` is appended to the message (e.g. "for split='test'")."""
+    if is_int(value) and (low is None or value >= low) and (high is None or value < high):
+        return
+    suffix = f" {context}" if context else ""
+    raise ValueError(f"{name}={value!r}; allowed: {int_range(low, high)}{suffix}")

@@ -1,0 +1,46 @@
+"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+
+Every file the project writes (scenario caches, results, figures, checkpoints) goes through ``atomic_file``: the
+content goes to a temporary file with a unique name in the target's own folder (so that ``os.replace`` is a
+rename on one file system, and two writers never share a temporary file), which replaces the target only once
+it is complete; on any error the temporary file is removed and the target is left as it was. It lives in
+``sim`` because ``sim`` is the lowest layer and needs it too (``dgpg_theory._io`` builds on it).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+
+@contextmanager
+def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO]:
+    """A handle to write ``path`` through (``mode`` "w" for text, "wb" for bytes); the file appears at ``path``
+    when the block ends without an error, and not at all otherwise."""
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode={mode!r}; allowed: 'w' (text) or 'wb' (bytes)")
+    path = Path(path)
+    handle = tempfile.NamedTemporaryFile(mode, dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_file(path, "w") as handle:
+        handle.write(text)
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_file(path, "wb") as handle:
+        handle.write(data)
