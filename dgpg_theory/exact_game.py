@@ -37,22 +37,22 @@ import scipy.optimize
 import torch
 
 from dgpg_theory import statistics as st  # the statistics layer takes plain [S, d] arrays
+from sim.catalog import CPU_UNITS_PER_CORE, MEM_UNITS_PER_GB, TYPE_CAPACITY, TYPE_WEIGHTS
+from sim.workload import CPU_INTENSIVE, MEMORY_INTENSIVE
 
 RewardScaling = Literal["sum", "per_agent"]
 Workload = Literal["uniform", "h1_pareto"]
 N_FEATURES = 4
 # A fixed, non-stationary policy at which gradients are measured (not an optimum, so E ĝ ≠ 0).
 DEFAULT_THETA = np.array([0.8, 0.4, -0.5, -0.3])
-# (vCPU, memory GB) of the instance types in Table 4 of the paper, with their sampling weights.
-_INSTANCE_CAPACITIES = np.array(
-    [
-        [32, 128], [16, 64], [16, 64],  # Gen-1
-        [32, 128], [64, 128], [48, 96], [32, 256], [24, 192], [48, 192],  # Gen-2
-        [32, 128], [64, 256], [96, 384],  # Gen-3
-    ],
-    dtype=float,
-)  # fmt: skip
-_INSTANCE_WEIGHTS = np.array([10, 3, 2, 20, 10, 8, 9, 7, 6, 15, 8, 2], dtype=float) / 100.0
+# (vCPU, memory GB) of the instance types in Table 4 of the paper, with their sampling weights: the simulator's
+# catalog, converted from its integer units (milli-cores, MB). Equal, bit for bit, to the literals this module
+# used to copy (the weight 0.10 read from the catalog is the same double as 10 / 100.0), so games are unchanged.
+_INSTANCE_CAPACITIES = TYPE_CAPACITY / np.array([CPU_UNITS_PER_CORE, MEM_UNITS_PER_GB], dtype=float)
+_INSTANCE_WEIGHTS = TYPE_WEIGHTS
+# The unit of demands and capacities: a nominal instance of 32 vCPU and 150 GB (a fixed choice, not the catalog's
+# weighted mean, which is 39.9 vCPU and 157.4 GB; changing it would change every game).
+_UNIT = np.array([32.0, 150.0])
 
 
 @dataclass(frozen=True)
@@ -126,8 +126,9 @@ def make_game(
     clipped-Pareto workload of H.1 (demands drawn once per game, then fixed).
 
     M = max(2, ⌈N / agents_per_server⌉) servers, or exactly ``n_servers`` if given (then agents_per_server is
-    ignored). Demands and capacities are in units of the mean instance (32 vCPU, 150 GB) so both resources are
-    O(1).
+    ignored). Demands and capacities are in units of a nominal instance (32 vCPU, 150 GB: ``_UNIT``) so both
+    resources are O(1). Instance types and weights come from ``sim.catalog``, the H.1 job classes from
+    ``sim.workload`` (the simulator's own tables; this game draws from them with numpy's samplers).
     """
     if n_agents < 1:
         raise ValueError(f"n_agents must be >= 1; got {n_agents}")
@@ -142,21 +143,25 @@ def make_game(
         n_servers = max(2, -(-n_agents // agents_per_server))
     kinds = rng.choice(len(_INSTANCE_WEIGHTS), size=n_servers, p=_INSTANCE_WEIGHTS)
     capacities = _INSTANCE_CAPACITIES[kinds] * rng.uniform(0.9, 1.1, (n_servers, 2))
-    unit = np.array([32.0, 150.0])
     if workload == "uniform":
         demands = rng.uniform(0.1, 0.5, (n_agents, 2))
-        return LoadBalancingGame(demands, capacities / unit, reward_scaling)
-    cpu_heavy = rng.random(n_agents) < 0.6
+        return LoadBalancingGame(demands, capacities / _UNIT, reward_scaling)
+    cpu_class, mem_class = CPU_INTENSIVE, MEMORY_INTENSIVE  # the two job classes of H.1, as the simulator has them
+    cpu_heavy = rng.random(n_agents) < cpu_class.share
     # numpy's pareto is Lomax; (1 + Lomax)·x_m is the classical Pareto(shape, x_m) of H.1.
-    cpu = np.where(cpu_heavy, 0.6 * (1 + rng.pareto(1.7, n_agents)), 0.4 * (1 + rng.pareto(2.2, n_agents)))
-    cpu = np.where(cpu_heavy, np.clip(cpu, 0.5, 20.0), np.clip(cpu, 0.2, 8.0))
+    cpu = np.where(
+        cpu_heavy,
+        cpu_class.pareto_xm * (1 + rng.pareto(cpu_class.pareto_alpha, n_agents)),
+        mem_class.pareto_xm * (1 + rng.pareto(mem_class.pareto_alpha, n_agents)),
+    )
+    cpu = np.where(cpu_heavy, np.clip(cpu, *cpu_class.cpu_clip), np.clip(cpu, *mem_class.cpu_clip))
     memory = np.where(
         cpu_heavy,
-        np.clip(cpu * rng.uniform(1.5, 3.0, n_agents), 0.5, 64.0),
-        np.clip(cpu * rng.uniform(6.0, 12.0, n_agents), 1.0, 128.0),
+        np.clip(cpu * rng.uniform(*cpu_class.mem_per_core, n_agents), *cpu_class.mem_clip),
+        np.clip(cpu * rng.uniform(*mem_class.mem_per_core, n_agents), *mem_class.mem_clip),
     )
-    demands = np.stack([cpu, memory], axis=1) / unit * 8.0  # jobs are 1/8 of the mean instance's scale
-    return LoadBalancingGame(demands, capacities / unit, reward_scaling)
+    demands = np.stack([cpu, memory], axis=1) / _UNIT * 8.0  # jobs are 1/8 of the unit instance's scale
+    return LoadBalancingGame(demands, capacities / _UNIT, reward_scaling)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -264,12 +269,6 @@ def server_loads(game: LoadBalancingGame, actions: np.ndarray) -> np.ndarray:
     return np.stack(loads, axis=-1).reshape(n_samples, game.n_servers, -1)
 
 
-def leave_one_out_mean(values: np.ndarray) -> np.ndarray:
-    """b_s = mean of values over the other S−1 samples; independent of sample s, so the baseline adds no bias."""
-    n = values.shape[0]
-    return (values.sum() - values) / (n - 1)
-
-
 def rewards(game: LoadBalancingGame, loads: np.ndarray) -> np.ndarray:
     """R = −Σ_j Σ_k x_jk²/μ_jk (Eq 15, negated), times 1/N for the per-agent reward of H.3; shape [S]."""
     return -(loads**2 / game.capacities).sum(axis=(1, 2)) * game.reward_factor
@@ -306,7 +305,7 @@ def sample_estimators(
     score = score_functions(game, theta, actions)
     return EstimatorSamples(
         g_j_plain=score * reward[:, None, None],
-        g_j_baseline=score * (reward - leave_one_out_mean(reward))[:, None, None],
+        g_j_baseline=score * (reward - st.leave_one_out_mean(reward))[:, None, None],
         g_g=score * coefficient[:, :, None],
         reward=reward,
         guidance_coefficient=coefficient,

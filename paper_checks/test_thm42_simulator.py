@@ -3,29 +3,30 @@ whose reasons quote the numbers measured by this module's fixtures (fixed seeds;
 the default ``python -m dgpg_theory.variance_scan`` run over N = 5…200).
 
 Fixture: N ∈ {5, 10, 20, 50}, 6 snapshots per N, S = 96 forked copies, H = 150 steps, the per-server scoring
-policy, the paper's ÷N reward unless stated (dgpg_theory.gradient_samples / measurement for the method).
+policy, the paper's ÷N reward unless stated (dgpg_theory.measurement.samples / moments for the method).
 """
 
 import numpy as np
 import pytest
 import scipy.stats
 
-from dgpg_theory import measurement as ms
 from dgpg_theory import statistics as st
-from dgpg_theory import variance_scan
-from dgpg_theory.gradient_samples import SamplingConfig, sample_cell
-from dgpg_theory.policies import make_policy
+from dgpg_theory.measurement.policies import make_policy
+from dgpg_theory.measurement.samples import SamplingConfig, sample_cell
+from dgpg_theory.measurement.scan import ScanConfig, run_scan
 from sim.scales import resolve_scale
 
 SEED = 20261124
 SCAN_N = [5, 10, 20, 50]
-SCAN_CONFIG = SamplingConfig(copies=96, horizon=150, warmup_steps=300, nested_outer=8, nested_inner=4)
+SCAN_CONFIG = ScanConfig(
+    n=tuple(SCAN_N), samples=96, replicates=6, seed=SEED, horizon=150, warmup_steps=300, nested_outer=8, nested_inner=4
+)
 ALPHAS = np.linspace(0.0, 1.0, 11)
 
 
 @pytest.fixture(scope="module")
 def scan() -> dict:
-    return variance_scan.run_scan(SCAN_N, 6, SCAN_CONFIG, seed=SEED, workers=1)
+    return run_scan(SCAN_CONFIG)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def raw_cell() -> tuple[np.ndarray, np.ndarray]:
     samples = sample_cell(make_policy("scoring", scale, SEED), scale, 0, config, np.random.SeedSequence(SEED))
     fork = samples.fork
     copies = fork.score.shape[0]
-    baselined = fork.returns - ms.leave_one_out_mean(fork.returns)
+    baselined = fork.returns - st.leave_one_out_mean(fork.returns)
     g_j = (fork.score * baselined[:, None, None]).reshape(copies, -1)
     g_g = (fork.score * fork.coefficient[..., None]).reshape(copies, -1)
     return g_j, g_g

@@ -62,11 +62,6 @@ def test_action_frequencies_match_the_policy():
     assert (np.abs(frequencies - probs[:, ::-1]) / standard_error).max() > limit
 
 
-def test_leave_one_out_mean():
-    values = np.array([1.0, 2.0, 6.0])
-    np.testing.assert_allclose(eg.leave_one_out_mean(values), [4.0, 3.5, 1.5])
-
-
 def test_reference_is_eq16():
     game = eg.make_game(10, seed=0)
     expected = game.capacities / game.capacities.sum(axis=0) * game.demands.sum(axis=0)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from dgpg_theory import reproduce
+from dgpg_theory.reproduction import runs as reproduction_runs
 from dgpg_theory.ppo.trainer import Trainer
 
 FIG3_ARGS = ["fig3", "--quick", "--n", "2", "--episodes", "2", "--json"]
@@ -63,9 +64,9 @@ def test_an_out_below_a_file_is_rejected(tmp_path, capsys):
 
 
 def test_a_cached_run_with_another_config_is_an_error_unless_forced(tmp_path, capsys):
-    spec = reproduce.plan("fig3", True, [2], 2).runs[0]
+    spec = reproduction_runs.plan("fig3", True, [2], 2).runs[0]
     out = tmp_path / "out"
-    directory = reproduce.run_directory(out, spec)
+    directory = reproduction_runs.run_directory(out, spec)
     directory.mkdir(parents=True)
     (directory / "config.json").write_text(json.dumps({**spec.config().to_dict(), "learning_rate": 0.5}))
     with pytest.raises(SystemExit) as exit_info:
@@ -101,10 +102,10 @@ def test_a_finished_run_is_reused(fig3_quick, monkeypatch, capsys):
 
 
 def test_fig4_fig5_and_table9_share_their_runs():
-    runs = {target: reproduce.plan(target, quick=True).runs for target in ("fig4", "fig5", "table9")}
+    runs = {target: reproduction_runs.plan(target, quick=True).runs for target in ("fig4", "fig5", "table9")}
     assert runs["fig4"] == runs["fig5"] == runs["table9"]
-    assert reproduce.plan("fig4").runs != runs["fig4"]  # the full and quick runs have different cache keys
-    assert {run.name for run in reproduce.plan("fig4").runs}.isdisjoint(run.name for run in runs["fig4"])
+    assert reproduction_runs.plan("fig4").runs != runs["fig4"]  # the full and quick runs have different cache keys
+    assert {run.name for run in reproduction_runs.plan("fig4").runs}.isdisjoint(run.name for run in runs["fig4"])
 
 
 def convergence_from_csv(rows):
@@ -152,8 +153,8 @@ class Interrupted(Exception):
 
 
 def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path):
-    spec = reproduce.RunSpec("mappo", 2, "quick", 3, None, seed=1)
-    directory = reproduce.run_directory(tmp_path, spec)
+    spec = reproduction_runs.RunSpec("mappo", 2, "quick", 3, None, seed=1)
+    directory = reproduction_runs.run_directory(tmp_path, spec)
 
     def interrupt(trainer, row):
         if row["episode"] == 2:
@@ -163,7 +164,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path):
         Trainer(spec.config(), out_dir=directory, callbacks=[interrupt]).train(evaluate=False)
     interrupted = read_csv(directory / "episodes.csv")
     assert len(interrupted) == 2 and not (directory / "result.json").exists()
-    record = reproduce.ensure_run(tmp_path, spec, evaluate=False, progress=False)
+    record = reproduction_runs.ensure_run(tmp_path, spec, evaluate=False, progress=False)
     assert [row["episode"] for row in record.history] == [1, 2, 3]  # no episode logged twice, none lost
     assert [row["reward"] for row in record.history[:2]] == [float(r["reward"]) for r in interrupted]
     assert record.result["episodes"] == 3 and (directory / "result.json").exists()

@@ -21,6 +21,17 @@ def test_trace_variance_and_covariance_match_numpy(rng):
     assert st.trace_variance(g[:, 0]) == pytest.approx(g[:, 0].var(ddof=1), rel=1e-12)  # 1-D input is [S]
 
 
+def test_leave_one_out_mean_by_hand():
+    # [1, 2, 6] sums to 9: b = ((9 − 1)/2, (9 − 2)/2, (9 − 6)/2).
+    np.testing.assert_array_equal(st.leave_one_out_mean(np.array([1.0, 2.0, 6.0])), [4.0, 3.5, 1.5])
+    np.testing.assert_array_equal(st.leave_one_out_mean([3.0, 5.0]), [5.0, 3.0])  # S = 2: the other value
+    # b_s does not depend on value s: changing values[0] leaves b_0 alone.
+    assert st.leave_one_out_mean(np.array([100.0, 2.0, 6.0]))[0] == 4.0
+    for bad in (np.array([1.0]), np.ones((3, 2)), np.float64(1.0)):
+        with pytest.raises(ValueError, match=r"values must be a 1-D array.*S >= 2.*got shape"):
+            st.leave_one_out_mean(bad)
+
+
 def test_trace_correlation_bounds_and_signs(rng):
     g = rng.normal(size=(300, 4))
     assert st.trace_correlation(g, 2 * g) == pytest.approx(1.0)
@@ -200,6 +211,10 @@ def test_results_serialize_to_json(rng):
     ):
         decoded = json.loads(st.to_json(result))
         assert isinstance(decoded, dict) and decoded
+    # Strict JSON (dgpg_theory._io.json_text): non-finite floats, in arrays too, are null, never NaN.
+    text = st.to_json({"nan": math.nan, "values": np.array([1.0, np.inf]), "n": np.int64(3)})
+    assert text == '{"nan": null, "values": [1.0, null], "n": 3}'
+    assert json.loads(text) == {"nan": None, "values": [1.0, None], "n": 3}
 
 
 def test_z_for_false_alarm():

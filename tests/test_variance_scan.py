@@ -5,16 +5,20 @@ import json
 import math
 import os
 import stat
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+import sim.atomic
 from dgpg_theory import variance_scan
-from dgpg_theory.gradient_samples import SamplingConfig
+from dgpg_theory.measurement.scan import ScanConfig, run_scan, write_results
 
 TINY = ["--samples", "8", "--replicates", "2", "--horizon", "5", "--warmup", "40", "--nested-outer", "2"]
 TINY += ["--nested-inner", "2", "--no-progress", "--workers", "1"]
-TINY_CONFIG = SamplingConfig(copies=8, horizon=5, warmup_steps=40, nested_outer=2, nested_inner=2)
+TINY_CONFIG = ScanConfig(
+    n=(5, 10), samples=8, replicates=2, seed=3, horizon=5, warmup_steps=40, nested_outer=2, nested_inner=2
+)
 REQUIRED_PER_N = ["n", "sigma2_J", "sigma2_G", "rho", "alpha_star", "min_var_predicted", "min_var_empirical"]
 REQUIRED_PER_N += ["rel_var_J", "rel_var_G"]
 
@@ -64,17 +68,17 @@ def test_help_explains_every_flag(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--n", "1", "5"], "--n 1"),
+        (["--n", "1", "5"], "--n: n=1"),
         (["--n", "5", "5"], "duplicates"),
         (["--n"], "--n"),
-        (["--n", "5", "10", "--samples", "1"], "--samples 1"),
-        (["--n", "5", "10", "--replicates", "1"], "--replicates 1"),
+        (["--n", "5", "10", "--samples", "1"], "--samples: samples=1"),
+        (["--n", "5", "10", "--replicates", "1"], "--replicates: replicates=1"),
         (["--n", "5", "10", "--policy", "checkpoint:model.pt"], "checkpoint"),
-        (["--n", "5", "10", "--policy", "mlp"], "--policy mlp"),
-        (["--n", "5", "10", "--scheduler", "tcp://127.0.0.1:1"], "--executor dask"),
+        (["--n", "5", "10", "--policy", "mlp"], "--policy: policy='mlp'"),
+        (["--n", "5", "10", "--scheduler", "tcp://127.0.0.1:1"], "only with executor dask"),
         (["--n", "5", "--warmup", "2300", "--horizon", "100"], "warmup_steps=2300 is too late"),
         (["--n", "5", "--warmup", "1850"], "warmup_steps=1850 is too late"),
-        (["--n", "5", "10", "--connect-timeout", "-1"], "--connect-timeout -1"),
+        (["--n", "5", "10", "--connect-timeout", "-1"], "--connect-timeout: connect_timeout=-1"),
         (["--n", "5", "10", "--max-copies-per-batch", "0"], "max_copies_per_batch=0"),
         (["--n", "5", "10", "--hor", "10"], "unrecognized arguments"),
     ],
@@ -118,9 +122,9 @@ def test_an_interrupted_write_leaves_the_previous_results_intact(tiny_run, monke
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(variance_scan.os, "replace", interrupted)
+    monkeypatch.setattr(sim.atomic.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        variance_scan.write_results(results, tiny_run, plots=False)
+        write_results(results, tiny_run, plots=False)
     assert (tiny_run / "results.json").read_text() == before
 
 
@@ -133,13 +137,12 @@ def _cell_values(results: dict) -> np.ndarray:
 def test_same_seeds_give_the_same_numbers_on_a_pool_and_a_dask_local_cluster():
     from dask.distributed import LocalCluster
 
-    common = {"n_values": [5, 10], "replicates": 2, "config": TINY_CONFIG, "seed": 3}
-    inline = variance_scan.run_scan(**common, executor="local", workers=1)
-    pool = variance_scan.run_scan(**common, executor="local", workers=2)
+    inline = run_scan(replace(TINY_CONFIG, executor="local", workers=1))
+    pool = run_scan(replace(TINY_CONFIG, executor="local", workers=2))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        dask = variance_scan.run_scan(**common, executor="dask", scheduler=cluster.scheduler_address)
+        dask = run_scan(replace(TINY_CONFIG, executor="dask", scheduler=cluster.scheduler_address))
     np.testing.assert_array_equal(_cell_values(inline), _cell_values(pool))
     np.testing.assert_array_equal(_cell_values(inline), _cell_values(dask))
-    other_seed = variance_scan.run_scan(**{**common, "seed": 4}, executor="local", workers=1)
+    other_seed = run_scan(replace(TINY_CONFIG, seed=4))
     assert not np.array_equal(_cell_values(inline), _cell_values(other_seed))
     assert all(math.isfinite(v) for v in _cell_values(inline).ravel())

@@ -1,5 +1,5 @@
-"""Figures 2–5 of the paper, redrawn from our runs (dgpg_theory.reproduce). Each function returns a matplotlib
-Figure. Curves are the raw per-episode training rewards: nothing is smoothed. Titles name the preset and the
+"""Figures 2–5 of the paper, redrawn from our runs (``python -m dgpg_theory.reproduce``). Each function returns a
+matplotlib Figure. Curves are the raw per-episode training rewards: nothing is smoothed. Titles name the preset and the
 episode counts, so a quick reproduction cannot be mistaken for the paper's setting."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
-    from dgpg_theory.reproduce import Plan, RunRecord
+    from dgpg_theory.reproduction.runs import Plan, RunRecord
 
 REWARD_LABEL = "mean per-step reward (H.3)"
 TRAINING_LABEL = "training reward:\nmean per-step reward (H.3)"

@@ -5,11 +5,11 @@ One cell = one (N, replicate): a test scenario (index = replicate mod 40) is war
 with at least one deciding agent. The snapshot is forked into S copies with independent future arrivals; in
 every copy the fixed policy acts at the fork step and for the H − 1 steps after it. For each agent i deciding at
 the fork step — same observation o_i in every copy — and each copy s we record
-  the score ∇_θ log π(a_i^s | o_i)      (closed form, dgpg_theory.policies),
+  the score ∇_θ log π(a_i^s | o_i)      (closed form, measurement.policies),
   the discounted return R^s = Σ_{k<H} γ^k r_{t+k}   (H.3 reward, ÷N as in the paper; γ = 0.99, H = 299, γ^H ≤ 0.05),
   the guidance coefficient c_i^s = ⟨x_t − x̃_t, z_i⟩   (Eq 9 / App. D, returned by the simulator).
 From these, ĝ_J^i = score·(R − b) and ĝ_G^i = score·c (Eq 10; the DG estimator is (1−α)ĝ_J − αĝ_G) are formed
-in dgpg_theory.measurement. An agent acts once (one job), so the sum over t in Eq 10 has one term.
+in measurement.moments. An agent acts once (one job), so the sum over t in Eq 10 has one term.
 
 Nested resampling (Tucker et al. 2018, "The Mirage of Action-Dependent Baselines"): for one agent i per cell,
 M outer actions a_i ~ π(·|o_i) are drawn and each is held fixed in L copies in which everyone else (the other
@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from dgpg_theory.policies import Policy, sample_categorical
+from dgpg_theory.measurement.policies import Policy, sample_categorical
 from sim.env import BatchedEnv
 from sim.scales import Scale
 from sim.scenario import Scenario, make_scenario
@@ -108,6 +109,19 @@ class NestedSamples:
     returns_shared_future: np.ndarray | None = None  # [M, L], the same actions with identical future arrivals
 
 
+class ForkRollout(NamedTuple):
+    """What a rollout from the fork step records per copy, for the A agents deciding at the fork step."""
+
+    score: np.ndarray  # [copies, A, P] ∇θ log π(a_i | o_i)
+    actions: np.ndarray  # [copies, A]
+    coefficient: np.ndarray  # [copies, A] guidance coefficient c_i
+    returns: np.ndarray  # [copies] discounted return from the fork step
+
+    @staticmethod
+    def concatenate(parts: list[ForkRollout]) -> ForkRollout:
+        return ForkRollout(*(np.concatenate(field) for field in zip(*parts, strict=True)))
+
+
 @dataclass
 class CellSamples:
     fork: ForkSamples
@@ -145,12 +159,11 @@ def rollout(
     rng: np.random.Generator,
     forced: tuple[int, np.ndarray] | None = None,
     shared_future: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> ForkRollout:
     """Fork ``copies`` copies and roll the policy out for H steps.
 
     ``forced = (agent, actions[copies])`` overrides one fork-step agent's action per copy. ``shared_future`` gives
-    every copy the snapshot's own future arrivals (copies then differ only through the agents' actions). Returns
-    the fork-step scores [copies, A, P], actions [copies, A], coefficients [copies, A] and discounted returns."""
+    every copy the snapshot's own future arrivals (copies then differ only through the agents' actions)."""
     seed = None if shared_future else int(rng.integers(2**62))
     env = BatchedEnv.fork(snapshot, scenario, copies, seed=seed)
     n_agents = int(snapshot.offsets[1])
@@ -168,17 +181,19 @@ def rollout(
         discount *= config.gamma
         result = env.step(policy.sample(env.state, rng))
         returns += discount * result.reward
-    return score.reshape(copies, n_agents, -1), actions.reshape(copies, n_agents), coefficient, returns
+    return ForkRollout(score.reshape(copies, n_agents, -1), actions.reshape(copies, n_agents), coefficient, returns)
 
 
-def _chunked_rollouts(policy, snapshot, scenario, copies, config, rng, scale, forced=None, shared_future=False):
+def _chunked_rollouts(
+    policy, snapshot, scenario, copies, config, rng, scale, forced=None, shared_future=False
+) -> ForkRollout:
     size = chunk_size(scale, copies, config.max_copies_per_batch)
     parts = []
     for start in range(0, copies, size):
         stop = min(copies, start + size)
         chunk_forced = None if forced is None else (forced[0], forced[1][start:stop])
         parts.append(rollout(policy, snapshot, scenario, stop - start, config, rng, chunk_forced, shared_future))
-    return [np.concatenate(p) for p in zip(*parts, strict=True)]
+    return ForkRollout.concatenate(parts)
 
 
 def sample_fork(
@@ -190,10 +205,8 @@ def sample_fork(
     rng: np.random.Generator,
 ) -> ForkSamples:
     """S independent copies: the raw material of ĝ_J^i and ĝ_G^i."""
-    score, actions, coefficient, returns = _chunked_rollouts(
-        policy, snapshot, scenario, config.copies, config, rng, scale
-    )
-    return ForkSamples(scale.n_servers, score, returns, coefficient, actions)
+    rollout = _chunked_rollouts(policy, snapshot, scenario, config.copies, config, rng, scale)
+    return ForkSamples(scale.n_servers, rollout.score, rollout.returns, rollout.coefficient, rollout.actions)
 
 
 def sample_nested(
@@ -213,20 +226,18 @@ def sample_nested(
         np.repeat(policy.probabilities(one_copy.state)[agent : agent + 1], outer, 0), rng
     )
     forced = np.repeat(outer_actions, inner)
-    score, _, coefficient, returns = _chunked_rollouts(
-        policy, snapshot, scenario, outer * inner, config, rng, scale, forced=(agent, forced)
-    )
+    fixed = _chunked_rollouts(policy, snapshot, scenario, outer * inner, config, rng, scale, forced=(agent, forced))
     # The same fixed actions again, with the snapshot's own future arrivals in every copy: the within-group
     # spread is then due to the other agents alone (drawn last, so the batches above keep their streams).
-    _, _, _, returns_shared_future = _chunked_rollouts(
+    arrivals_fixed = _chunked_rollouts(
         policy, snapshot, scenario, outer * inner, config, rng, scale, forced=(agent, forced), shared_future=True
     )
     return NestedSamples(
         agent=agent,
-        score=score[::inner, agent],
-        returns=returns.reshape(outer, inner),
-        coefficient=coefficient[:, agent].reshape(outer, inner),
-        returns_shared_future=returns_shared_future.reshape(outer, inner),
+        score=fixed.score[::inner, agent],
+        returns=fixed.returns.reshape(outer, inner),
+        coefficient=fixed.coefficient[:, agent].reshape(outer, inner),
+        returns_shared_future=arrivals_fixed.returns.reshape(outer, inner),
     )
 
 

@@ -1,6 +1,6 @@
 """From raw gradient samples to the quantities of Theorem 4.2: per cell, per N, and across N.
 
-Per cell (one snapshot; dgpg_theory.gradient_samples): the per-agent moments — every trace divided by the
+Per cell (one snapshot; measurement.samples): the per-agent moments — every trace divided by the
 number A of fork-step agents, so that a value is the mean over agents of tr Cov(ĝ^i) (the paper's per-agent
 Var) — of
   ĝ_J^i = score·R (``plain``) and score·(R − b_loo) (the default; b_loo = mean return of the other S − 1 copies),
@@ -9,7 +9,7 @@ for three reward scalings of the same rollouts: ``paper`` (H.3, ÷N), ``sum`` (�
 ``normalized`` (the trainer's standardization: R / std of R over the fork batch). The closed form of Eq 13 is
 compared out of sample: σ_J², σ_G², ρ and α* from the first half of the copies predict the variance of the
 mixed samples of the second half, on an α grid and at α*. The nested batches give the own-action / cross-agent
-split of one agent's variance (gradient_samples docstring).
+split of one agent's variance (measurement.samples docstring).
 
 Per N: statistics are functions of the replicate means (ρ = mean cov / √(mean σ_J² · mean σ_G²), relative
 variance = mean tr Cov / mean ‖Eĝ‖², ‖Eĝ‖² estimated without bias); intervals come from a bootstrap over
@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from dgpg_theory import statistics as st
-from dgpg_theory.gradient_samples import CellSamples
+from dgpg_theory.measurement.samples import CellSamples
 
 REWARD_SCALES = ("paper", "sum", "normalized")
 ALPHA_GRID = np.linspace(0.0, 1.0, 21)
@@ -76,11 +76,6 @@ class CellMoments:
     tail_shape_g: float
     scales: dict[str, ScaleMoments] = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def leave_one_out_mean(values: np.ndarray) -> np.ndarray:
-    """b_s = mean over the other S − 1 copies: independent of copy s, so the baseline adds no bias."""
-    return (values.sum() - values) / (len(values) - 1)
 
 
 def _per_agent(value: float, n_agents: int) -> float:
@@ -145,7 +140,7 @@ def cell_moments(samples: CellSamples, replicate: int, n_parameters: int) -> Cel
     for name, factor in factors.items():
         returns = factor * fork.returns
         g_plain = (score * returns[:, None, None]).reshape(n_copies, -1)
-        g_j = (score * (returns - leave_one_out_mean(returns))[:, None, None]).reshape(n_copies, -1)
+        g_j = (score * (returns - st.leave_one_out_mean(returns))[:, None, None]).reshape(n_copies, -1)
         cell.scales[name] = ScaleMoments(
             var_j=_per_agent(st.trace_variance(g_j), n_agents),
             var_j_plain=_per_agent(st.trace_variance(g_plain), n_agents),
@@ -175,93 +170,70 @@ def _tail_shape(samples: np.ndarray) -> float:
 
 # Per-replicate columns the per-N statistics are built from (one row per replicate).
 COLUMNS = (
-    "var_j",
-    "var_j_plain",
-    "var_g",
-    "cov_jg",
-    "signal_j",
-    "signal_j_plain",
-    "signal_g",
-    "min_var_predicted",
-    "min_var_empirical",
-    "own_j",
-    "cross_j",
-    "own_g",
-    "cross_g",
-    "cross_agents_j",
-)
-# Statistics reported per N, each a function of the column means (index into COLUMNS by name).
-STATISTICS = (
-    "sigma2_J",
-    "sigma2_J_plain",
-    "sigma2_G",
-    "rho",
-    "alpha_star",
-    "min_var_plugin",
-    "min_var_predicted",
-    "min_var_empirical",
-    "rel_var_J",
-    "rel_var_J_plain",
-    "rel_var_G",
-    "signal_J",
-    "signal_J_plain",
-    "signal_G",
-    "own_J",
-    "cross_J",
-    "own_G",
-    "cross_G",
-    "cross_agents_J",
-)
+    "var_j", "var_j_plain", "var_g", "cov_jg", "signal_j", "signal_j_plain", "signal_g",
+    "min_var_predicted", "min_var_empirical", "own_j", "cross_j", "own_g", "cross_g", "cross_agents_j",
+)  # fmt: skip
 
 
-# Interval scale per statistic (statistics.EstimateWithCI): variances are right-skewed, ρ is bounded.
-TRANSFORMS = {
-    "sigma2_J": "log",
-    "sigma2_J_plain": "log",
-    "sigma2_G": "log",
-    "rho": "fisher",
-    "min_var_plugin": "log",
-    "min_var_predicted": "log",
-    "min_var_empirical": "log",
-}
-# (relative variance, its tr Cov, its ‖Eĝ‖²) among STATISTICS
-RELATIVE_VARIANCES = (
-    ("rel_var_J", "sigma2_J", "signal_J"),
-    ("rel_var_J_plain", "sigma2_J_plain", "signal_J_plain"),
-    ("rel_var_G", "sigma2_G", "signal_G"),
-)
+@dataclass(frozen=True)
+class Statistic:
+    """One per-N statistic: its value from the column means (a dict keyed by COLUMNS), the scale of its
+    bootstrap interval (statistics.EstimateWithCI: variances are right-skewed, ρ is bounded), and, for a
+    relative variance tr Cov / ‖Eĝ‖², the two statistics it divides (its interval is bounded by theirs)."""
+
+    value: Callable[[dict], float]
+    interval: str = "identity"
+    ratio_of: tuple[str, str] | None = None
 
 
-def statistics_from_means(means: np.ndarray) -> np.ndarray:
-    """The STATISTICS, in order, from a vector of column means (COLUMNS order)."""
-    m = dict(zip(COLUMNS, means, strict=True))
-    rho = m["cov_jg"] / math.sqrt(m["var_j"] * m["var_g"]) if m["var_j"] > 0 and m["var_g"] > 0 else math.nan
+def _rho(m: dict) -> float:
+    return m["cov_jg"] / math.sqrt(m["var_j"] * m["var_g"]) if m["var_j"] > 0 and m["var_g"] > 0 else math.nan
+
+
+def _mixing(m: dict) -> st.OptimalMixing:
+    rho = _rho(m)
     rho_clipped = min(max(rho, -1.0), 1.0) if math.isfinite(rho) else 0.0
-    mixing = st.optimal_mixing(max(m["var_j"], 0.0), max(m["var_g"], 0.0), rho_clipped)
-    ratio = lambda a, b: a / b if b > 0 else math.inf  # noqa: E731
-    return np.array(
-        [
-            m["var_j"],
-            m["var_j_plain"],
-            m["var_g"],
-            rho,
-            mixing.alpha_star,
-            mixing.min_variance,
-            m["min_var_predicted"],
-            m["min_var_empirical"],
-            ratio(m["var_j"], m["signal_j"]),
-            ratio(m["var_j_plain"], m["signal_j_plain"]),
-            ratio(m["var_g"], m["signal_g"]),
-            m["signal_j"],
-            m["signal_j_plain"],
-            m["signal_g"],
-            m["own_j"],
-            m["cross_j"],
-            m["own_g"],
-            m["cross_g"],
-            m["cross_agents_j"],
-        ]
-    )
+    return st.optimal_mixing(max(m["var_j"], 0.0), max(m["var_g"], 0.0), rho_clipped)
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator > 0 else math.inf
+
+
+def _column(name: str) -> Callable[[dict], float]:
+    return lambda m: m[name]
+
+
+# Every statistic reported per N, in report order.
+STATISTICS: dict[str, Statistic] = {
+    "sigma2_J": Statistic(_column("var_j"), "log"),
+    "sigma2_J_plain": Statistic(_column("var_j_plain"), "log"),
+    "sigma2_G": Statistic(_column("var_g"), "log"),
+    "rho": Statistic(_rho, "fisher"),
+    "alpha_star": Statistic(lambda m: _mixing(m).alpha_star),
+    "min_var_plugin": Statistic(lambda m: _mixing(m).min_variance, "log"),
+    "min_var_predicted": Statistic(_column("min_var_predicted"), "log"),
+    "min_var_empirical": Statistic(_column("min_var_empirical"), "log"),
+    "rel_var_J": Statistic(lambda m: _ratio(m["var_j"], m["signal_j"]), ratio_of=("sigma2_J", "signal_J")),
+    "rel_var_J_plain": Statistic(
+        lambda m: _ratio(m["var_j_plain"], m["signal_j_plain"]), ratio_of=("sigma2_J_plain", "signal_J_plain")
+    ),
+    "rel_var_G": Statistic(lambda m: _ratio(m["var_g"], m["signal_g"]), ratio_of=("sigma2_G", "signal_G")),
+    "signal_J": Statistic(_column("signal_j")),
+    "signal_J_plain": Statistic(_column("signal_j_plain")),
+    "signal_G": Statistic(_column("signal_g")),
+    "own_J": Statistic(_column("own_j")),
+    "cross_J": Statistic(_column("cross_j")),
+    "own_G": Statistic(_column("own_g")),
+    "cross_G": Statistic(_column("cross_g")),
+    "cross_agents_J": Statistic(_column("cross_agents_j")),
+}
+
+
+def statistics_from_means(means: np.ndarray) -> dict[str, float]:
+    """Every statistic of STATISTICS, by name, from a vector of column means (COLUMNS order)."""
+    by_column = dict(zip(COLUMNS, means, strict=True))
+    return {name: statistic.value(by_column) for name, statistic in STATISTICS.items()}
 
 
 def replicate_table(cells: Sequence[CellMoments], scale: str) -> np.ndarray:
@@ -307,15 +279,18 @@ def summarize_n(
         warnings.simplefilter("ignore", RuntimeWarning)  # resamples whose ‖Eĝ‖² ≤ 0 give inf ratios
         estimates = st.bootstrap_statistics(
             [table],
-            lambda t: statistics_from_means(t.mean(axis=0)),
+            lambda t: np.array(list(statistics_from_means(t.mean(axis=0)).values())),
             seed,
             false_alarm,
             n_resamples=400,
-            transform=[TRANSFORMS.get(name, "identity") for name in STATISTICS],
+            transform=[statistic.interval for statistic in STATISTICS.values()],
         )
     values = {name: e.estimate for name, e in zip(STATISTICS, estimates, strict=True)}
     intervals = {name: [e.ci_low, e.ci_high] for name, e in zip(STATISTICS, estimates, strict=True)}
-    for ratio, variance, signal in RELATIVE_VARIANCES:
+    for ratio, statistic in STATISTICS.items():
+        if statistic.ratio_of is None:
+            continue
+        variance, signal = statistic.ratio_of
         # A ratio whose denominator may be ~0 has no useful bootstrap SE: bound it by the two intervals
         # instead (conservative), open-ended when ‖Eĝ‖² cannot be told from 0.
         (v_low, v_high), (s_low, s_high) = intervals[variance], intervals[signal]

@@ -1,6 +1,6 @@
 """``checkpoint:PATH`` policies: a trained linear or scoring actor of dgpg_theory.ppo, mapped onto the closed-form
-policies of dgpg_theory.policies, gives the actor's own probabilities and the autograd score; what does not fit
-(a linear actor at another N, an MLP actor, a file that is no checkpoint) is refused, by make_policy with a
+policies of dgpg_theory.measurement.policies, gives the actor's own probabilities and the autograd score; what does
+not fit (a linear actor at another N, an MLP actor, a file that is no checkpoint) is refused, by policy_from_name with a
 ValueError and by the variance_scan CLI with exit code 2."""
 
 import json
@@ -12,7 +12,7 @@ import torch
 from sim_helpers import state_after_random_steps
 
 from dgpg_theory import variance_scan
-from dgpg_theory.policies import make_policy
+from dgpg_theory.measurement.checkpoints import policy_from_name
 from dgpg_theory.ppo import Trainer, preset_config
 from dgpg_theory.ppo.models import build_actor
 from dgpg_theory.ppo.rollout import encoder_for
@@ -74,7 +74,7 @@ def _actor_logits(path, state, scale) -> torch.Tensor:
 def test_probabilities_are_the_actors_softmax(runs, randomized, model, file):
     path = randomized[model] if file == "randomized" else runs[model] / file
     state, scale = _state(5)
-    policy = make_policy(f"checkpoint:{path}", scale, seed=0)
+    policy = policy_from_name(f"checkpoint:{path}", scale, seed=0)
     log_probs, _ = _actor_logits(path, state, scale)
     np.testing.assert_allclose(policy.probabilities(state), log_probs.exp().detach().numpy(), rtol=0, atol=1e-5)
     assert policy.name == "checkpoint"
@@ -83,7 +83,7 @@ def test_probabilities_are_the_actors_softmax(runs, randomized, model, file):
 def test_scoring_checkpoint_fits_every_n(randomized):
     for n in (10, 50):  # a server per action at N = 10, a cluster of 5 at N = 50
         state, scale = _state(n, steps=10)
-        policy = make_policy(f"checkpoint:{randomized['scoring']}", scale, seed=0)
+        policy = policy_from_name(f"checkpoint:{randomized['scoring']}", scale, seed=0)
         log_probs, _ = _actor_logits(randomized["scoring"], state, scale)
         assert log_probs.shape[1] == scale.n_clusters
         np.testing.assert_allclose(policy.probabilities(state), log_probs.exp().detach().numpy(), rtol=0, atol=1e-5)
@@ -93,13 +93,13 @@ def test_a_wrong_mapping_would_be_caught(randomized):
     """Negative controls: the same comparison fails for a mapping with the linear blocks or the scoring
     interaction features swapped, so the exactness above is not vacuous (the interaction features are small, so
     swapping them moves the probabilities by only ~1e-2)."""
-    from dgpg_theory.policies import FlatLinearPolicy, ScoringPolicy
+    from dgpg_theory.measurement.policies import FlatLinearPolicy, ScoringPolicy
 
     state, scale = _state(5)
-    linear = make_policy(f"checkpoint:{randomized['linear']}", scale, seed=0)
+    linear = policy_from_name(f"checkpoint:{randomized['linear']}", scale, seed=0)
     own_first = np.concatenate([linear.weights[:, -4:], linear.weights[:, :-4]], axis=1)  # [own | shared]
     wrong_linear = FlatLinearPolicy(own_first, linear.bias, scale)
-    scoring = make_policy(f"checkpoint:{randomized['scoring']}", scale, seed=0)
+    scoring = policy_from_name(f"checkpoint:{randomized['scoring']}", scale, seed=0)
     wrong_scoring = ScoringPolicy(scoring.theta[[0, 1, 2, 3, 4, 5, 6, 8, 7]], scale)
     for right, wrong, model in ((linear, wrong_linear, "linear"), (scoring, wrong_scoring, "scoring")):
         log_probs, _ = _actor_logits(randomized[model], state, scale)
@@ -123,7 +123,7 @@ def test_linear_score_is_the_isometric_image_of_the_autograd_score(randomized):
     """FlatLinearPolicy.score returns (e_a − π)·‖õ‖ for the full score (e_a − π) ⊗ õ, õ = (o, 1): rebuilt as
     (score / ‖õ‖) ⊗ õ it must equal autograd's gradient w.r.t. [W | b] = [shared.weight | own.weight | bias]."""
     state, scale = _state(5)
-    policy = make_policy(f"checkpoint:{randomized['linear']}", scale, seed=0)
+    policy = policy_from_name(f"checkpoint:{randomized['linear']}", scale, seed=0)
     actions = policy.sample(state, np.random.default_rng(1))
     score = policy.score(state, actions)
     flat = np.concatenate([observations(state, scale), np.ones((len(actions), 1))], axis=1)
@@ -136,7 +136,7 @@ def test_linear_score_is_the_isometric_image_of_the_autograd_score(randomized):
 
 def test_scoring_score_is_the_autograd_score(randomized):
     state, scale = _state(5)
-    policy = make_policy(f"checkpoint:{randomized['scoring']}", scale, seed=0)
+    policy = policy_from_name(f"checkpoint:{randomized['scoring']}", scale, seed=0)
     actions = policy.sample(state, np.random.default_rng(1))
     autograd = np.array([g["theta.weight"][0] for g in _autograd_scores(randomized["scoring"], state, scale, actions)])
     np.testing.assert_allclose(policy.score(state, actions), autograd, rtol=1e-4, atol=1e-5)
@@ -145,16 +145,16 @@ def test_scoring_score_is_the_autograd_score(randomized):
 def test_what_does_not_fit_is_refused(runs, tmp_path):
     linear = runs["linear"] / "best.pt"
     with pytest.raises(ValueError, match=r"\(N, K\) = \(5, 5\).*\(N, K\) = \(10, 10\)"):
-        make_policy(f"checkpoint:{linear}", resolve_scale(10), seed=0)
+        policy_from_name(f"checkpoint:{linear}", resolve_scale(10), seed=0)
     with pytest.raises(ValueError, match=r"model='mlp'.*no closed-form score.*allowed models: linear, scoring"):
-        make_policy(f"checkpoint:{runs['mlp'] / 'last.pt'}", resolve_scale(5), seed=0)
+        policy_from_name(f"checkpoint:{runs['mlp'] / 'last.pt'}", resolve_scale(5), seed=0)
     garbage = tmp_path / "garbage.pt"
     garbage.write_text("not a checkpoint")
     not_a_run = tmp_path / "tensor.pt"
     torch.save({"weights": torch.zeros(3)}, not_a_run)
     for path in (garbage, not_a_run, tmp_path / "missing.pt"):
         with pytest.raises(ValueError, match=re.escape(f"checkpoint '{path}'") + ".*allowed"):
-            make_policy(f"checkpoint:{path}", resolve_scale(5), seed=0)
+            policy_from_name(f"checkpoint:{path}", resolve_scale(5), seed=0)
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,13 @@
-"""Unit tests of dgpg_theory.measurement on synthetic samples with known moments."""
+"""Unit tests of dgpg_theory.measurement.moments on synthetic samples with known moments."""
 
 import math
 
 import numpy as np
 import pytest
 
-from dgpg_theory import measurement as ms
 from dgpg_theory import statistics as st
-from dgpg_theory.gradient_samples import CellSamples, ForkSamples, NestedSamples
+from dgpg_theory.measurement import moments as ms
+from dgpg_theory.measurement.samples import CellSamples, ForkSamples, NestedSamples
 
 N_ACTIONS_PROBS = np.array([0.5, 0.3, 0.2])
 ACTION_SCORES = np.array([[1.0, 0.5], [-0.6, 1.2], [0.3, -1.5]])
@@ -71,7 +71,7 @@ def test_cell_moments_are_per_agent_traces_under_each_reward_scaling():
     samples = CellSamples(fork, _nested_draw(rng).nested, 300, 0)
     cell = ms.cell_moments(samples, replicate=0, n_parameters=4)
     copies, agents, _ = fork.score.shape
-    baselined = fork.returns - ms.leave_one_out_mean(fork.returns)
+    baselined = fork.returns - st.leave_one_out_mean(fork.returns)
     g_j = (fork.score * baselined[:, None, None]).reshape(copies, -1)
     g_g = (fork.score * fork.coefficient[..., None]).reshape(copies, -1)
     paper = cell.scales["paper"]
@@ -87,13 +87,13 @@ def test_cell_moments_are_per_agent_traces_under_each_reward_scaling():
 
 def test_leave_one_out_mean_excludes_the_sample():
     values = np.array([1.0, 2.0, 6.0])
-    np.testing.assert_allclose(ms.leave_one_out_mean(values), [4.0, 3.5, 1.5])
+    np.testing.assert_allclose(st.leave_one_out_mean(values), [4.0, 3.5, 1.5])
 
 
 def test_statistics_from_means_follow_eq_13():
     means = dict.fromkeys(ms.COLUMNS, 1.0)
     means.update(var_j=9.0, var_g=1.0, cov_jg=-0.6, signal_j=0.5, signal_g=0.25)
-    stats = dict(zip(ms.STATISTICS, ms.statistics_from_means(np.array([means[c] for c in ms.COLUMNS])), strict=True))
+    stats = ms.statistics_from_means(np.array([means[c] for c in ms.COLUMNS]))
     assert stats["rho"] == pytest.approx(-0.2)
     mixing = st.optimal_mixing(9.0, 1.0, -0.2)
     assert stats["alpha_star"] == pytest.approx(mixing.alpha_star)

@@ -1,11 +1,11 @@
-"""Unit tests of dgpg_theory.policies and dgpg_theory.gradient_samples on small warmed-up simulator states."""
+"""Unit tests of dgpg_theory.measurement.policies and .samples on small warmed-up simulator states."""
 
 import numpy as np
 import pytest
 import scipy.stats
 
-from dgpg_theory import gradient_samples as gs
-from dgpg_theory.policies import FlatLinearPolicy, ScoringPolicy, make_policy, softmax
+from dgpg_theory.measurement import samples as gs
+from dgpg_theory.measurement.policies import FlatLinearPolicy, ScoringPolicy, make_policy, softmax
 from sim import analytical
 from sim.env import BatchedEnv
 from sim.observations import observations
@@ -185,7 +185,7 @@ def test_make_policy_rejects_unknown_policies(name):
 
 @pytest.mark.parametrize("name", ["uniform", "flat"])
 def test_every_policy_runs_a_cell(name):
-    from dgpg_theory.measurement import cell_moments
+    from dgpg_theory.measurement.moments import cell_moments
 
     scale = resolve_scale(50)
     policy = make_policy(name, scale, seed=0)

@@ -1,11 +1,10 @@
-"""Figures of a variance scan (dgpg_theory.variance_scan); each function takes the scan's ``results`` dict
-(the content of results.json) and returns a matplotlib Figure. ``save_all`` writes them atomically."""
+"""Figures of a variance scan (``python -m dgpg_theory.variance_scan``); each function takes the scan's
+``results`` dict (the content of results.json) and returns a matplotlib Figure. ``save_all`` writes them
+atomically."""
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -14,6 +13,8 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from dgpg_theory._io import write_figure
 
 
 def _column(rows: list[dict], key: str) -> np.ndarray:
@@ -169,14 +170,9 @@ FIGURES = {
 
 
 def save_all(results: dict, out: Path) -> list[Path]:
-    """Write every figure to ``out`` atomically (temporary file in ``out``, then os.replace)."""
+    """Write every figure to ``out`` atomically; returns their paths."""
     paths = []
     for name, make in FIGURES.items():
-        figure = make(results)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=f".{name}.", suffix=".png", delete=False) as handle:
-            figure.savefig(handle, dpi=110, format="png")
-        plt.close(figure)
-        target = out / name
-        os.replace(handle.name, target)
-        paths.append(target)
+        write_figure(make(results), out / name)
+        paths.append(out / name)
     return paths

@@ -15,13 +15,7 @@ Every policy here is a linear softmax over the K actions (a server for N ≤ 20,
   The score is (e_a − π) ⊗ (o, 1); every fork copy shares o, so ⟨u ⊗ õ, v ⊗ õ⟩ = ⟨u, v⟩‖õ‖² and we return the
   isometric image (e_a − π)·‖õ‖ ∈ R^K: every trace variance and correlation is unchanged, memory is K per agent.
   The logits are computed per block (global, task, own job, time, agent id), never as an [A, D] matrix.
-- ``checkpoint:PATH``: a trained actor of ``dgpg_theory.ppo`` (a run's ``best.pt`` or ``last.pt``), mapped exactly
-  onto the closed forms above. A ``linear`` actor computes softmax(W o + b) with W = [shared.weight | own.weight]
-  and b = shared.bias on the same flat H.2 observation, so it becomes a ``FlatLinearPolicy`` — valid only at the
-  checkpoint's own (N, K), since D grows with N. A ``scoring`` actor computes θ · φ(i, a) over the same 9
-  features in the same order, so it becomes a ``ScoringPolicy`` valid at every N (its N-independence is the point
-  of that model; K at another N is that N's default). An ``mlp`` actor has no closed-form score and is refused.
-  A checkpoint policy ignores ``seed``: its parameters are the trained ones.
+A trained actor of ``dgpg_theory.ppo`` becomes one of these policies in ``measurement.checkpoints``.
 """
 
 from __future__ import annotations
@@ -32,22 +26,18 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from sim.observations import job_features, observation_blocks, server_features
-from sim.scales import Scale, resolve_scale
+from sim.observations import (
+    SCORING_FEATURES,
+    action_server_features,
+    job_features,
+    observation_blocks,
+    observation_size,
+    scoring_features,
+)
+from sim.scales import Scale
 from sim.state import EnvState
 
 POLICY_NAMES = ("scoring", "uniform", "flat")
-CHECKPOINT_PREFIX = "checkpoint:"
-CHECKPOINT_MODELS = ("linear", "scoring")  # the trainer's models with a closed-form score function
-SCORING_FEATURES = 9
-
-
-def action_server_features(state: EnvState, scale: Scale) -> np.ndarray:
-    """[B, K, 7]: the H.2 server features of each action — per server (K = N) or averaged over the cluster's
-    servers, clusters being consecutive runs of ``state.order`` (the simulator's action order)."""
-    features = server_features(state)
-    ordered = np.take_along_axis(features, state.order[..., None].astype(np.int64), axis=1)
-    return ordered.reshape(state.n_copies, scale.n_clusters, scale.servers_per_cluster, -1).mean(axis=2)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -121,11 +111,8 @@ class ScoringPolicy:
         return SCORING_FEATURES
 
     def features(self, state: EnvState) -> np.ndarray:
-        """φ(i, a) for every deciding agent i and action a: [A, K, 9]."""
-        per_action = action_server_features(state, self.scale)[state.job_copy]  # [A, K, 7]
-        jobs = job_features(state)  # [A, 2]
-        interactions = per_action[..., :2] * jobs[:, None, :]
-        return np.concatenate([per_action, interactions], axis=-1)
+        """φ(i, a) for every deciding agent i and action a: [A, K, 9] (sim.observations.scoring_features)."""
+        return scoring_features(state, self.scale)
 
     def probabilities(self, state: EnvState) -> np.ndarray:
         """π(· | o_i) for every deciding agent: [A, K]."""
@@ -200,118 +187,16 @@ Policy = ScoringPolicy | FlatLinearPolicy
 
 def make_policy(name: str, scale: Scale, seed: int) -> Policy:
     """A fixed policy: θ ~ N(0, 1) per coordinate for ``scoring``; W ~ N(0, 1/D), b = 0 for ``flat`` (so each
-    logit has O(1) spread whatever D is); θ = 0 for ``uniform``. ``seed`` fixes the draw. ``checkpoint:PATH``: the
-    trained actor at PATH (``read_checkpoint``, ``checkpoint_policy``; ``seed`` is not used)."""
+    logit has O(1) spread whatever D is); θ = 0 for ``uniform``. ``seed`` fixes the draw. A trained actor
+    (``checkpoint:PATH``) is made by ``measurement.checkpoints.policy_from_name``."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 7919]))
     if name == "scoring":
         return ScoringPolicy(rng.normal(size=SCORING_FEATURES), scale)
     if name == "uniform":
         return ScoringPolicy(np.zeros(SCORING_FEATURES), scale, name="uniform")
     if name == "flat":
-        from sim.observations import observation_size
-
         d = observation_size(scale)
         return FlatLinearPolicy(
             rng.normal(scale=1 / math.sqrt(d), size=(scale.n_clusters, d)), np.zeros(scale.n_clusters), scale
         )
-    if name.startswith(CHECKPOINT_PREFIX):
-        return checkpoint_policy(read_checkpoint(name[len(CHECKPOINT_PREFIX) :]), scale)
-    raise ValueError(f"policy={name!r} is unknown; allowed: {', '.join(POLICY_NAMES)} or {CHECKPOINT_PREFIX}PATH")
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Trained checkpoints (dgpg_theory.ppo): the actor's parameters in the closed forms above
-# ----------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """What a trained actor contributes to a fixed policy: its model, where it was trained, its parameters."""
-
-    path: str
-    model: str
-    method: str
-    episode: int
-    n_servers: int
-    n_clusters: int
-    actor: dict  # parameter name -> float64 array
-
-    def describe(self) -> dict:
-        """The record of this checkpoint in a scan's results (no parameters)."""
-        keys = ("path", "model", "method", "episode", "n_servers", "n_clusters")
-        return {key: getattr(self, key) for key in keys}
-
-
-def read_checkpoint(path: str) -> Checkpoint:
-    """Load a trainer's ``best.pt`` or ``last.pt``; ValueError naming ``path`` if it is unreadable or not one.
-
-    The model must be one of CHECKPOINT_MODELS (an ``mlp`` actor has no closed-form score function)."""
-    import torch  # only here: the closed-form policies need no torch, and torch is slow to import
-
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # torch raises many types (OSError, UnpicklingError, RuntimeError, ...)
-        raise ValueError(
-            f"checkpoint {path!r} cannot be read ({error}); allowed: a run's best.pt or last.pt of "
-            "python -m dgpg_theory.train"
-        ) from error
-    config = state.get("config") if isinstance(state, dict) else None
-    actor = state.get("actor") if isinstance(state, dict) else None
-    if not isinstance(config, dict) or not isinstance(actor, dict) or "model" not in config:
-        raise ValueError(
-            f"checkpoint {path!r} is not a dgpg-theory training checkpoint; allowed: a run's best.pt or last.pt "
-            "of python -m dgpg_theory.train (a dict with 'config' and 'actor')"
-        )
-    if config["model"] not in CHECKPOINT_MODELS:
-        raise ValueError(
-            f"checkpoint {path!r} holds a model={config['model']!r} actor, which has no closed-form score "
-            f"function; allowed models: {', '.join(CHECKPOINT_MODELS)}"
-        )
-    try:
-        trained_at = resolve_scale(config["n_servers"], config.get("n_clusters"))
-        expected_shapes = _actor_shapes(config["model"], trained_at.n_clusters)
-        parameters = {key: actor[key].detach().cpu().double().numpy() for key in expected_shapes}
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise ValueError(f"checkpoint {path!r} has a malformed config or actor: {error!r}") from error
-    _check_actor_shapes(path, parameters, expected_shapes)
-    return Checkpoint(
-        path=str(path),
-        model=config["model"],
-        method=str(config.get("method")),
-        episode=int(state.get("episode", 0)),
-        n_servers=trained_at.n_servers,
-        n_clusters=trained_at.n_clusters,
-        actor=parameters,
-    )
-
-
-def _actor_shapes(model: str, n_clusters: int) -> dict[str, tuple]:
-    """The actor parameters a model's closed form reads (dgpg_theory.ppo.models) and their shapes (None: any)."""
-    if model == "linear":
-        return {"shared.weight": (n_clusters, None), "shared.bias": (n_clusters,), "own.weight": (n_clusters, 4)}
-    return {"theta.weight": (1, SCORING_FEATURES)}
-
-
-def _check_actor_shapes(path: str, parameters: dict, expected_shapes: dict) -> None:
-    for key, expected in expected_shapes.items():
-        shape = parameters[key].shape
-        fits = len(shape) == len(expected) and all(w is None or s == w for s, w in zip(shape, expected, strict=True))
-        if not fits:
-            raise ValueError(f"checkpoint {path!r}: actor parameter {key} has shape {shape}, expected {expected}")
-
-
-def checkpoint_policy(checkpoint: Checkpoint, scale: Scale) -> Policy:
-    """The closed-form policy computing exactly the checkpoint's actor at ``scale`` (module docstring); a
-    ``linear`` checkpoint fits only the (N, K) it was trained at: ValueError naming both otherwise."""
-    if checkpoint.model == "scoring":
-        theta = checkpoint.actor["theta.weight"].reshape(SCORING_FEATURES)
-        return ScoringPolicy(theta, scale, name="checkpoint")
-    trained = (checkpoint.n_servers, checkpoint.n_clusters)
-    if (scale.n_servers, scale.n_clusters) != trained:
-        raise ValueError(
-            f"checkpoint {checkpoint.path!r} is a linear actor trained at (N, K) = {trained}, which does not fit "
-            f"(N, K) = {(scale.n_servers, scale.n_clusters)} (its observation size grows with N); allowed: N = "
-            f"{checkpoint.n_servers}, or a scoring checkpoint, which fits every N"
-        )
-    weights = np.concatenate([checkpoint.actor["shared.weight"], checkpoint.actor["own.weight"]], axis=1)
-    return FlatLinearPolicy(weights, checkpoint.actor["shared.bias"], scale, name="checkpoint")
+    raise ValueError(f"policy={name!r} is unknown; allowed: {', '.join(POLICY_NAMES)}")

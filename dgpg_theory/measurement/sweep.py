@@ -19,9 +19,10 @@ import numba
 import numpy as np
 from tqdm.auto import tqdm
 
-from dgpg_theory.gradient_samples import SamplingConfig, sample_cell
-from dgpg_theory.measurement import CellMoments, cell_moments
-from dgpg_theory.policies import make_policy
+from dgpg_theory.measurement.checkpoints import policy_from_name
+from dgpg_theory.measurement.moments import CellMoments, cell_moments
+from dgpg_theory.measurement.samples import SamplingConfig, sample_cell
+from sim.arguments import require_int
 from sim.scales import resolve_scale
 
 EXECUTORS = ("local", "dask")
@@ -44,7 +45,7 @@ def run_cell(spec: CellSpec) -> CellMoments:
     """Sample one cell and reduce it to per-agent moments (only these scalars travel back to the client)."""
     start = time.perf_counter()
     scale = resolve_scale(spec.n)
-    policy = make_policy(spec.policy, scale, spec.seed)
+    policy = policy_from_name(spec.policy, scale, spec.seed)
     stream = np.random.SeedSequence([spec.seed, spec.n, spec.replicate])
     threads = numba.get_num_threads()
     # One numba thread per cell: cells are the unit of parallelism, and the simulator's prange kernels stall
@@ -87,8 +88,7 @@ def open_executor(kind: str = "local", workers: int = 1, scheduler: str | None =
     client of the scheduler at ``scheduler`` (required), or of a fresh LocalCluster of ``workers`` workers."""
     if kind not in EXECUTORS:
         raise ValueError(f"executor={kind!r} is unknown; allowed: {', '.join(EXECUTORS)}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers={workers!r} must be an int >= 1")
+    require_int("workers", workers, low=1)
     if kind == "local":
         if workers == 1:
             yield _InlineExecutor()

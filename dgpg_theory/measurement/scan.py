@@ -1,0 +1,233 @@
+"""A variance scan as a function: σ_J², σ_G², ρ, α* and the scaling laws of Theorem 4.2 over N.
+
+``ScanConfig`` says what to measure and how to run it (and rejects a bad value before anything runs);
+``run_scan(config)`` runs every cell (N, replicate) on an executor (measurement.sweep) and returns the results
+dict that results.json holds: per-N statistics and across-N slopes (measurement.moments) for every reward
+scaling, every cell's moments, and ``asdict(config)``. ``write_results`` writes results.json, results.csv and
+the figures (measurement.plots), each atomically; ``table`` is the text the CLI prints. What one cell samples
+is measurement.samples.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from dgpg_theory import _io
+from dgpg_theory.measurement import moments
+from dgpg_theory.measurement.checkpoints import CHECKPOINT_PREFIX, Checkpoint, checkpoint_policy, read_checkpoint
+from dgpg_theory.measurement.policies import POLICY_NAMES
+from dgpg_theory.measurement.samples import DEFAULT_HORIZON, GAMMA, SamplingConfig
+from dgpg_theory.measurement.sweep import EXECUTORS, cell_specs, open_executor, run_cells
+from dgpg_theory.statistics import DEFAULT_FALSE_ALARM
+from sim.arguments import is_int
+from sim.scales import resolve_scale
+
+DEFAULT_N = (5, 10, 20, 50, 100, 200)
+# A small scan for notebooks and CI (≲ 1 min): ScanConfig(**QUICK) (the CLI's --quick; explicit flags win there).
+QUICK = {"n": (5, 10, 20), "samples": 48, "replicates": 3, "horizon": 60, "nested_outer": 6, "nested_inner": 2}
+SLOPE_KEYS = ("sigma2_J", "sigma2_J_plain", "sigma2_G", "rel_var_J", "rel_var_G", "min_var")
+
+
+class ScanConfigError(ValueError):
+    """A ScanConfig field out of range; ``field`` names it (the CLI turns it into its flag)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """Everything a scan depends on; results.json stores ``asdict`` of it. ``n`` is stored sorted."""
+
+    n: tuple[int, ...] = DEFAULT_N  # server counts N (distinct, each a valid scale)
+    samples: int = SamplingConfig.copies  # S: forked copies per snapshot (≥ 2)
+    replicates: int = 8  # R: snapshots per N (≥ 2); intervals come from them
+    policy: str = "scoring"  # measurement.policies.POLICY_NAMES or checkpoint:PATH
+    reward_scale: str = "paper"  # the reward scaling of the headline table and slopes (moments.REWARD_SCALES)
+    seed: int = 0  # the policy's seed; cell (N, r) draws from SeedSequence([seed, N, r])
+    gamma: float = GAMMA
+    horizon: int = DEFAULT_HORIZON  # H: rollout steps from the fork step
+    warmup_steps: int = SamplingConfig.warmup_steps  # Best-Fit steps before the snapshot (+ an offset < 200)
+    nested_outer: int = SamplingConfig.nested_outer  # own/cross split: fixed actions per cell
+    nested_inner: int = SamplingConfig.nested_inner  # own/cross split: copies per fixed action
+    max_copies_per_batch: int | None = None  # memory bound on copies simulated at once (None: from N)
+    false_alarm: float = DEFAULT_FALSE_ALARM  # of every interval and verdict
+    executor: str = "local"  # measurement.sweep.EXECUTORS
+    workers: int = 1  # local processes or LocalCluster workers
+    scheduler: str | None = None  # a Dask scheduler address (executor "dask" only)
+    connect_timeout: float = 10.0  # seconds to wait for the Dask scheduler
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n", tuple(sorted(self.n)))
+        self._check_n()
+        self._check(is_int(self.samples) and self.samples >= 2, "samples", "S ≥ 2")
+        self._check(is_int(self.replicates) and self.replicates >= 2, "replicates", "R ≥ 2 (intervals need them)")
+        is_checkpoint = isinstance(self.policy, str) and self.policy.startswith(CHECKPOINT_PREFIX)
+        allowed_policies = f"{', '.join(POLICY_NAMES)} or {CHECKPOINT_PREFIX}PATH"
+        self._check(self.policy in POLICY_NAMES or is_checkpoint, "policy", allowed_policies)
+        self._check(self.reward_scale in moments.REWARD_SCALES, "reward_scale", ", ".join(moments.REWARD_SCALES))
+        self._check(is_int(self.seed) and self.seed >= 0, "seed", "an int ≥ 0")
+        self._check(0 < self.false_alarm < 1, "false_alarm", "in (0, 1)")
+        self._check(self.executor in EXECUTORS, "executor", ", ".join(EXECUTORS))
+        self._check(is_int(self.workers) and self.workers >= 1, "workers", "an int ≥ 1")
+        self._check(self.scheduler is None or self.executor == "dask", "scheduler", "only with executor dask")
+        self._check(self.connect_timeout > 0, "connect_timeout", "> 0 seconds")
+        self.sampling  # noqa: B018 - SamplingConfig checks gamma, horizon, warm-up and the nested sizes
+
+    def _check(self, condition: bool, field: str, allowed: str) -> None:
+        if not condition:
+            raise ScanConfigError(field, f"{field}={getattr(self, field)!r}; allowed: {allowed}")
+
+    def _check_n(self) -> None:
+        self._check(len(self.n) > 0, "n", "one or more distinct server counts N ≥ 2")
+        self._check(len(set(self.n)) == len(self.n), "n", "distinct server counts (no duplicates)")
+        for n in self.n:
+            try:
+                resolve_scale(n)
+            except ValueError as error:
+                raise ScanConfigError("n", f"n={n!r}: {error}") from error
+
+    @property
+    def sampling(self) -> SamplingConfig:
+        """How one cell is sampled (measurement.samples)."""
+        return SamplingConfig(
+            copies=self.samples, gamma=self.gamma, horizon=self.horizon, warmup_steps=self.warmup_steps,
+            nested_outer=self.nested_outer, nested_inner=self.nested_inner,
+            max_copies_per_batch=self.max_copies_per_batch,
+        )  # fmt: skip
+
+
+def checked_checkpoint(config: ScanConfig) -> Checkpoint | None:
+    """The checkpoint of ``policy = checkpoint:PATH`` (None for another policy), read once and fitted to every
+    N: ValueError before any cell runs if it is unreadable or does not fit one of them."""
+    if not config.policy.startswith(CHECKPOINT_PREFIX):
+        return None
+    checkpoint = read_checkpoint(config.policy[len(CHECKPOINT_PREFIX) :])
+    for n in config.n:
+        checkpoint_policy(checkpoint, resolve_scale(n))
+    return checkpoint
+
+
+def run_scan(config: ScanConfig, progress: bool = False, checkpoint: Checkpoint | None = None) -> dict:
+    """Run every cell (N, replicate) and return the results dict written to results.json. ``checkpoint`` is
+    ``checked_checkpoint(config)`` when the caller already has it (it is read here otherwise)."""
+    start = time.perf_counter()
+    checkpoint = checkpoint or checked_checkpoint(config)
+    specs = cell_specs(config.n, config.replicates, config.policy, config.seed, config.sampling)
+    with open_executor(config.executor, config.workers, config.scheduler, config.connect_timeout) as pool:
+        cells = run_cells(specs, pool, progress=progress)
+    results = summarize(cells, config)
+    if checkpoint is not None:
+        results["config"]["checkpoint"] = checkpoint.describe()
+    results["wall_seconds"] = time.perf_counter() - start
+    return results
+
+
+def summarize(cells: list[moments.CellMoments], config: ScanConfig) -> dict:
+    """Per-N statistics and across-N slopes, for the configured reward scaling and the others."""
+    by_n = {n: [c for c in cells if c.n == n] for n in config.n}
+    by_scale = {}
+    for scale in moments.REWARD_SCALES:
+        summaries = [
+            moments.summarize_n(group, resolve_scale(n).n_clusters, scale, config.seed + n, config.false_alarm)
+            for n, group in by_n.items()
+        ]
+        slopes = {key: vars(moments.slope_verdict(key, cells, scale, config.false_alarm)) for key in SLOPE_KEYS}
+        by_scale[scale] = {"summaries": summaries, "slopes": slopes}
+    primary = by_scale[config.reward_scale]
+    return {
+        "config": asdict(config),
+        "alpha_grid": moments.ALPHA_GRID.tolist(),
+        "per_n": [
+            s.row() | {"curve_predicted": s.curve_predicted, "curve_empirical": s.curve_empirical}
+            for s in primary["summaries"]
+        ],
+        "slopes": primary["slopes"],
+        "by_reward_scale": {
+            scale: {"per_n": [s.row() for s in block["summaries"]], "slopes": block["slopes"]}
+            for scale, block in by_scale.items()
+        },
+        "cells": [vars(c) | {"scales": {k: vars(m) for k, m in c.scales.items()}} for c in cells],
+        "cell_seconds": float(sum(c.seconds for c in cells)),
+    }
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Output: files and the printed table
+# ----------------------------------------------------------------------------------------------------------
+
+
+def csv_rows(per_n: list[dict]) -> list[dict]:
+    """results.csv's rows: one per N, each ``*_ci`` interval split into ``*_ci_low`` and ``*_ci_high``."""
+    rows = []
+    for row in per_n:
+        flat = {}
+        for key, value in row.items():
+            if key.startswith("curve_"):
+                continue
+            if key.endswith("_ci"):
+                flat[f"{key}_low"], flat[f"{key}_high"] = value
+            else:
+                flat[key] = value
+        rows.append(flat)
+    return rows
+
+
+def plain_results(results: dict) -> dict:
+    """``results`` as results.json holds them (what ``table`` and the figures take): NaN and ±inf → None,
+    numpy → Python."""
+    return _io.plain(results)
+
+
+def write_results(results: dict, out: Path, plots: bool = True) -> list[Path]:
+    """results.json, results.csv and (``plots``) the figures, each written atomically into ``out``."""
+    from dgpg_theory.measurement import plots as figures  # matplotlib only when figures are drawn
+
+    safe = plain_results(results)
+    written = figures.save_all(safe, out) if plots else []
+    _io.write_csv(out / "results.csv", csv_rows(safe["per_n"]))
+    _io.write_json(out / "results.json", safe)
+    return [*written, out / "results.csv", out / "results.json"]
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "nan"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    return f"{value:.{digits}g}"
+
+
+def _with_interval(row: dict, key: str) -> str:
+    low, high = row[f"{key}_ci"]
+    return f"{_fmt(row[key])} [{_fmt(low, 2)}, {_fmt(high, 2)}]"
+
+
+def _relative(row: dict, key: str) -> str:
+    """A relative variance, or ">lower" when its interval is open (‖Eĝ‖² not told from 0)."""
+    low, high = row[f"{key}_ci"]
+    return _fmt(row[key]) if high is not None else f">{_fmt(low, 2)}"
+
+
+def table(results: dict) -> str:
+    """The per-N table and the verdicts, as printed to stdout (``results`` as written: ``plain_results``)."""
+    head = f"{'N':>5} {'K':>4} {'agents':>6} {'sigma2_J [CI]':>26} {'sigma2_G [CI]':>26} {'rho [CI]':>22} {'alpha*':>7}"
+    head += f" {'minVar pred':>11} {'minVar emp':>11} {'relVar_J':>9} {'relVar_G':>9} {'own_J':>9} {'cross_J':>9}"
+    lines = [head]
+    for r in results["per_n"]:
+        lines.append(
+            f"{r['n']:>5} {r['n_clusters']:>4} {r['mean_agents']:>6.0f} {_with_interval(r, 'sigma2_J'):>26} "
+            f"{_with_interval(r, 'sigma2_G'):>26} {_with_interval(r, 'rho'):>22} {_fmt(r['alpha_star']):>7} "
+            f"{_fmt(r['min_var_predicted']):>11} {_fmt(r['min_var_empirical']):>11} {_relative(r, 'rel_var_J'):>9} "
+            f"{_relative(r, 'rel_var_G'):>9} {_fmt(r['own_J']):>9} {_fmt(r['cross_J']):>9}"
+        )
+    lines.append("")
+    lines += [f"  {slope['verdict']}" for slope in results["slopes"].values()]
+    for scale, block in results["by_reward_scale"].items():
+        if scale != results["config"]["reward_scale"]:
+            lines.append(f"  [{scale} reward] {block['slopes']['sigma2_J']['verdict']}")
+    return "\n".join(lines)

@@ -1,0 +1,264 @@
+"""The runs of a reproduction target (paper §6): what each target trains, how long that takes, and the run cache.
+
+A target's ``Plan`` is a tuple of ``RunSpec`` (method, N, preset, episodes, α, seed), each the preset config of
+``dgpg_theory.ppo.config`` with those fields set. Runs are cached under ``OUT/runs/NAME`` (the name is built from
+the spec), holding what ``python -m dgpg_theory.train`` writes (config.json, episodes.csv, last.pt, best.pt,
+result.json). A finished run (result.json beside a config.json equal to the requested config) is reused, so
+fig4, fig5 and table9 share their runs; an interrupted run resumes from its last.pt (bit-identically, see
+dgpg_theory.ppo.trainer). A directory whose config.json differs from the requested config (e.g. after a change
+of a default) is an error unless ``force``, which retrains.
+
+Expected times (``expected_seconds``, printed by the CLI before it starts and, for each full target, in its
+``--help``) come from measured seconds per training episode on this project's 2-core machine (DG-PG; MAPPO and
+IPPO collect and update as much): NN preset N = 5, 10, 20, 50 and linear preset N = 2, 5, 10 (``MEASURED_SECONDS``;
+linear N = 2 and 10: one episode each, measured while the machine was shared, so noisy); between measured points
+they are interpolated in N. For the NN preset above N = 50 they are an *extrapolation* from N = 50 — rollout time
+∝ decisions per episode (rollouts × N, Table 7), update time ∝ decisions × hidden width (Table 7) — that can be
+off by a factor of two either way. For comparison, the paper's Table 9 reports ≈ 0.5, 0.7, 1.1, 8 and 12 h per
+200-episode run at N = 5, 10, 20, 100, 200 on an Apple M1.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dgpg_theory import _io
+from dgpg_theory.ppo.config import TrainConfig, preset_config
+from sim.arguments import require_int
+from sim.scales import resolve_scale
+
+TARGETS = ("fig2", "fig3", "fig4", "fig5", "table9")
+SCALING_TARGETS = ("fig4", "fig5", "table9")  # one set of runs (§6.4)
+ALPHAS = (0.2, 0.4, 0.6, 0.8)  # Figure 2's grid
+
+
+# ----------------------------------------------------------------------------------------------------------
+# What each target trains
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run: the preset config of (method, N, preset) with episodes, α and seed set."""
+
+    method: str
+    n: int
+    preset: str
+    episodes: int
+    alpha: float | None  # None: the §6.2 schedule (DG-PG) or no guidance (MAPPO, IPPO)
+    seed: int
+
+    @property
+    def guidance(self) -> str:
+        """The guidance weight of Eq 11 in words: "none" (MAPPO, IPPO), "schedule" (§6.2) or "alpha0.4"."""
+        if self.method != "dgpg":
+            return "none"
+        return "schedule" if self.alpha is None else f"alpha{self.alpha:g}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.method}-n{self.n}-{self.preset}-{self.guidance}-ep{self.episodes}-seed{self.seed}"
+
+    def config(self) -> TrainConfig:
+        return preset_config(self.method, self.n, self.preset, episodes=self.episodes, alpha=self.alpha, seed=self.seed)
+
+
+@dataclass(frozen=True)
+class Plan:
+    target: str
+    quick: bool
+    n_values: tuple[int, ...]
+    runs: tuple[RunSpec, ...]
+    evaluate: bool  # whether the target needs the best checkpoint's test reward
+
+
+FULL_N = {"fig2": (50,), "fig3": (2, 5, 10), "scaling": (5, 10, 20, 50, 100, 200)}
+QUICK_N = {"fig2": (5,), "fig3": (2, 5), "scaling": (5, 10)}
+QUICK_EPISODES = {"fig2": 6, "fig3": 6, "scaling": 8}
+FULL_EPISODES = {"dgpg": 200, "mappo": 500, "ippo": 500}  # §6.3: baselines get 2.5× more training
+
+
+def plan(
+    target: str, quick: bool = False, n_values: Sequence[int] | None = None, episodes: int | None = None, seed: int = 0
+) -> Plan:
+    """The runs of ``target``; ``n_values`` and ``episodes`` override the defaults (episodes: for every run)."""
+    if target not in TARGETS:
+        raise ValueError(f"target={target!r} is unknown; allowed: {', '.join(TARGETS)}")
+    group = "scaling" if target in SCALING_TARGETS else target
+    ns = tuple(n_values) if n_values else (QUICK_N if quick else FULL_N)[group]
+    for n in ns:
+        require_int("N", n, low=2)
+    if episodes is not None:
+        require_int("episodes", episodes, low=1)
+    require_int("seed", seed, low=0)
+
+    def count(method: str) -> int:
+        if episodes is not None:
+            return episodes
+        return QUICK_EPISODES[group] if quick else FULL_EPISODES[method]
+
+    if group == "fig2":
+        preset = "quick" if quick else "nn"
+        runs = [RunSpec("dgpg", n, preset, count("dgpg"), alpha, seed) for n in ns for alpha in ALPHAS]
+    elif group == "fig3":
+        preset = "quick" if quick else "linear"
+        runs = [RunSpec(m, n, preset, count(m), None, seed) for n in ns for m in ("dgpg", "mappo", "ippo")]
+    else:
+        preset = "quick" if quick else "nn"
+        runs = [RunSpec("dgpg", n, preset, count("dgpg"), None, seed) for n in ns]
+    for run in runs:
+        resolve_scale(run.n)  # validates N (and the config below everything else) before anything runs
+        run.config()
+    return Plan(target, quick, ns, tuple(runs), evaluate=target == "fig4")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Expected time (module docstring)
+# ----------------------------------------------------------------------------------------------------------
+
+# Measured seconds per training episode on this 2-core machine (DG-PG; MAPPO/IPPO collect and update the same
+# amount). (preset, N) → seconds. The quick preset: 1–2 s per episode at N = 2…10.
+MEASURED_SECONDS = {
+    ("nn", 5): 8.0, ("nn", 10): 10.0, ("nn", 20): 18.0, ("nn", 50): 68.0,
+    ("linear", 2): 8.0, ("linear", 5): 5.0, ("linear", 10): 8.0,
+    ("quick", 2): 0.9, ("quick", 5): 1.0, ("quick", 10): 1.9,
+}  # fmt: skip
+NN_50_ROLLOUT_SECONDS, NN_50_UPDATE_SECONDS = 7.0, 61.0  # the one measured N = 50 episode, split
+
+
+def seconds_per_episode(preset: str, n: int) -> float:
+    """Measured where measured; otherwise linear interpolation in N between measured points of the preset, and
+    above the largest (NN: above N = 50) the extrapolation of the module docstring."""
+    if (preset, n) in MEASURED_SECONDS:
+        return MEASURED_SECONDS[(preset, n)]
+    points = sorted((m, s) for (p, m), s in MEASURED_SECONDS.items() if p == preset)
+    largest = points[-1][0]
+    if n > largest and preset == "nn":
+        at50, at_n = preset_config("dgpg", 50, "nn"), preset_config("dgpg", n, "nn")
+        decisions = (at_n.rollouts * n) / (at50.rollouts * 50)
+        return NN_50_ROLLOUT_SECONDS * decisions + NN_50_UPDATE_SECONDS * decisions * at_n.hidden / at50.hidden
+    return float(np.interp(n, [m for m, _ in points], [s for _, s in points], right=None)) * max(1.0, n / largest)
+
+
+def expected_seconds(runs: Sequence[RunSpec]) -> float:
+    return sum(run.episodes * seconds_per_episode(run.preset, run.n) for run in runs)
+
+
+def duration_text(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The run cache (module docstring)
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunRecord:
+    """A finished run as read back from its directory."""
+
+    spec: RunSpec
+    directory: Path
+    history: list[dict]  # the rows of episodes.csv, numbers as floats (episode as int)
+    result: dict  # result.json
+
+    @property
+    def rewards(self) -> np.ndarray:
+        return np.array([row["reward"] for row in self.history])
+
+
+def run_directory(out: Path, spec: RunSpec) -> Path:
+    return out / "runs" / spec.name
+
+
+def _same_config(directory: Path, spec: RunSpec) -> bool | None:
+    """None if the directory holds no config.json; else whether it equals the spec's config."""
+    path = directory / "config.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text()) == json.loads(json.dumps(spec.config().to_dict()))
+
+
+def check_cache(out: Path, runs: Sequence[RunSpec], force: bool) -> None:
+    """Raise ValueError if a run directory holds another config (and --force was not given)."""
+    for spec in runs:
+        directory = run_directory(out, spec)
+        if not force and _same_config(directory, spec) is False:
+            raise ValueError(
+                f"{directory} holds a run with another config than {spec.name} asks for; "
+                "pass --force to retrain it, or choose another --out"
+            )
+
+
+def is_finished(out: Path, spec: RunSpec) -> bool:
+    directory = run_directory(out, spec)
+    return bool(_same_config(directory, spec)) and (directory / "result.json").exists()
+
+
+def ensure_run(out: Path, spec: RunSpec, evaluate: bool, force: bool = False, progress: bool = True) -> RunRecord:
+    """The finished run of ``spec``: reused from the cache, resumed from its last.pt, or trained."""
+    from dgpg_theory.ppo.trainer import Trainer  # torch loads only when something trains
+
+    directory = run_directory(out, spec)
+    if force and directory.exists():
+        shutil.rmtree(directory)
+    if is_finished(out, spec):
+        if evaluate and json.loads((directory / "result.json").read_text()).get("test_mean_reward") is None:
+            Trainer.from_checkpoint(directory / "last.pt", out_dir=directory).result(evaluate=True, references=True)
+    elif _same_config(directory, spec) and (directory / "last.pt").exists():
+        trainer = Trainer.from_checkpoint(directory / "last.pt", out_dir=directory, progress=progress)
+        _rewrite_episodes_csv(directory / "episodes.csv", trainer.history)  # drop rows logged after last.pt
+        trainer.train(evaluate=evaluate, references=evaluate)
+    else:
+        Trainer(spec.config(), out_dir=directory, progress=progress).train(evaluate=evaluate, references=evaluate)
+    return load_run(out, spec)
+
+
+def _rewrite_episodes_csv(path: Path, history: list[dict]) -> None:
+    if history:
+        _io.write_csv(path, history)
+
+
+def load_run(out: Path, spec: RunSpec) -> RunRecord:
+    directory = run_directory(out, spec)
+    with open(directory / "episodes.csv", newline="") as handle:
+        history = [{key: _number(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+    for row in history:
+        row["episode"] = int(row["episode"])
+    return RunRecord(spec, directory, history, json.loads((directory / "result.json").read_text()))
+
+
+def _number(text: str) -> float:
+    return float(text) if text not in ("", "None") else math.nan
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reference: Best-Fit on the training scenarios (fig3's dashed line)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def best_fit_on_training_scenarios(out: Path, n: int, scenario_seed: int = 0) -> dict:
+    """Best-Fit's mean ± std episode reward over the 200 training scenarios of N (cached in references/)."""
+    path = out / "references" / f"best-fit-train-n{n}-scenarios{scenario_seed}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    from sim.heuristics import run_episodes
+    from sim.scenario import load_scenarios
+
+    rewards = run_episodes(load_scenarios(n, "train", scenario_seed), "best-fit", seed=0)
+    summary = {"mean": float(rewards.mean()), "std": float(rewards.std(ddof=1)), "scenarios": len(rewards)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _io.write_json(path, summary)
+    return summary
