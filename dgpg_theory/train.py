@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import sys
 from pathlib import Path
 
-import torch
-
+from dgpg_theory.ppo.checkpoint import load_training_state
 from dgpg_theory.ppo.config import METHODS, MODELS, PRESETS, preset_config
-from dgpg_theory.ppo.trainer import CHECKPOINT_FORMAT, Trainer
+from dgpg_theory.ppo.trainer import Trainer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,12 +92,7 @@ def _trainer(args: argparse.Namespace) -> Trainer:
             raise ValueError("--method and --n are required (unless --resume)")
         config = preset_config(args.method, args.n, args.preset, **_overrides(args))
         return Trainer(config, out_dir=args.out, progress=not args.json)
-    try:
-        state = torch.load(args.resume, weights_only=False)
-    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-        raise ValueError(f"--resume {args.resume} cannot be read ({error})") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"--resume {args.resume} is not a training checkpoint (a last.pt of this trainer)")
+    state = load_training_state(args.resume, label="--resume")
     saved = state["config"]
     fixed = ("--rollouts", "--parallel-envs", "--model", "--alpha", "--k", "--seed", "--scenario-seed", "--eval-mode")
     given = [flag for flag in fixed if getattr(args, flag[2:].replace("-", "_")) is not None]

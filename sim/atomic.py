@@ -28,10 +28,17 @@ def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO]:
     try:
         with handle:
             yield handle
+        os.chmod(handle.name, 0o666 & ~_umask())  # a temporary file is owner-only; the result should not be
         os.replace(handle.name, path)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it; restored at once
+    os.umask(mask)
+    return mask
 
 
 def write_text(path: str | Path, text: str) -> None:

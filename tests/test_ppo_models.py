@@ -1,10 +1,12 @@
 """The split-input networks compute the paper's models on the flat H.2 observation."""
 
 import numpy as np
+import pytest
 import torch
 from sim_helpers import state_after_random_steps
 
-from dgpg_theory.ppo.models import build_actor, build_critic
+from dgpg_theory.ppo.config import MODELS
+from dgpg_theory.ppo.models import CLOSED_FORM_MODELS, build_actor, build_critic, closed_form_parameters
 from dgpg_theory.ppo.rollout import flat_encoder, scoring_encoder
 from sim.observations import observations, task_slots
 
@@ -49,3 +51,26 @@ def test_scoring_model_size_does_not_depend_on_n():
         assert torch.all(logits == 0)  # θ = 0: uniform
         sizes.append(sum(p.numel() for p in actor.parameters()) + sum(p.numel() for p in critic.parameters()))
     assert sizes[0] == sizes[1]
+
+
+@pytest.mark.parametrize("model", CLOSED_FORM_MODELS)
+@pytest.mark.parametrize("n", [5, 50])
+def test_closed_form_parameters_are_the_built_actors(model, n):
+    """The table the measurement layer reads names every parameter of the actor, with its shape: renaming a
+    module of ``SplitInputNetwork`` or ``ScoringActor`` fails here, not in a scan."""
+    state, scale = _state_after(5, n)
+    shared, _, _ = (flat_encoder if model == "linear" else scoring_encoder)(state, scale)
+    actor = build_actor(model, shared.shape[1], scale.n_clusters, 32, task_slots(n), 16)
+    built = {name: tuple(p.shape) for name, p in actor.named_parameters()}
+    expected = closed_form_parameters(model, scale.n_clusters)
+    assert set(expected) == set(built)
+    for name, shape in expected.items():
+        assert len(shape) == len(built[name]), name
+        assert all(e is None or e == b for e, b in zip(shape, built[name], strict=True)), name
+    assert model != "linear" or expected["shared.weight"][1] is None  # its width grows with N
+
+
+def test_mlp_has_no_closed_form():
+    assert set(CLOSED_FORM_MODELS) < set(MODELS)
+    with pytest.raises(ValueError, match="model='mlp' has no closed-form score function; allowed: linear, scoring"):
+        closed_form_parameters("mlp", 5)

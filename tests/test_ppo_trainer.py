@@ -1,6 +1,9 @@
 """The trainer on a tiny budget: one PPO for three methods, Eq 11 in the advantage, bit-identical resume."""
 
 import math
+import sys
+import types
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -96,3 +99,49 @@ def test_evaluation_is_paired_and_reproducible():
     trainer.train_episode()
     first, second = trainer.result(references=False), trainer.result(references=False)
     assert first.test_rewards == second.test_rewards and len(first.test_rewards) == 40
+
+
+class FakeSummaryWriter:
+    """Stands in for TensorBoard's SummaryWriter (tensorboard need not be installed): records what it is given."""
+
+    opened: ClassVar[list["FakeSummaryWriter"]] = []
+
+    def __init__(self, log_dir: str):
+        self.log_dir, self.scalars, self.closed = log_dir, [], False
+        FakeSummaryWriter.opened.append(self)
+
+    def add_scalar(self, tag, value, step):
+        assert not self.closed
+        self.scalars.append((tag, value, step))
+
+    def flush(self):
+        assert not self.closed
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def fake_tensorboard(monkeypatch):
+    module = types.ModuleType("torch.utils.tensorboard")
+    module.SummaryWriter = FakeSummaryWriter
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", module)
+    FakeSummaryWriter.opened = []
+    return FakeSummaryWriter.opened
+
+
+def test_one_tensorboard_writer_per_run(tmp_path, fake_tensorboard):
+    Trainer(tiny("mappo", episodes=1)).train_episode()
+    assert fake_tensorboard == []  # no out_dir: no writer
+    trainer = Trainer(tiny("mappo", episodes=2, critic_epochs=1, actor_epochs=1), out_dir=tmp_path)
+    trainer.train(evaluate=False)
+    [writer] = fake_tensorboard
+    assert writer.closed and writer.log_dir == str(tmp_path / "tensorboard")
+    assert sorted({step for _, _, step in writer.scalars}) == [1, 2]
+    for row in trainer.history:
+        logged = {tag: value for tag, value, step in writer.scalars if step == row["episode"]}
+        assert logged == {k: v for k, v in row.items() if k != "episode" and math.isfinite(v)}
+    with trainer:  # training on after close() opens a new writer, which leaving the block closes
+        trainer.train_episode()
+        assert len(fake_tensorboard) == 2 and not fake_tensorboard[1].closed
+    assert fake_tensorboard[1].closed and {step for _, _, step in fake_tensorboard[1].scalars} == {3}

@@ -67,5 +67,6 @@ def test_checkpoint_of_another_method_or_n(tmp_path, capsys):
     _fails(["--resume", str(out / "last.pt"), "--method", "mappo", "--out", str(out)], capsys, "method")
     _fails(["--resume", str(out / "last.pt"), "--n", "5", "--out", str(out)], capsys, "n_servers")
     _fails(["--resume", str(out / "config.json"), "--out", str(out)], capsys, "--resume")
+    _fails(["--resume", str(out / "best.pt"), "--out", str(out)], capsys, "is not a resumable training checkpoint")
     _fails(["--resume", str(out / "last.pt"), "--seed", "3"], capsys, "cannot be changed")
     assert (out / "last.pt").read_bytes() == before

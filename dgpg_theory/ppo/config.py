@@ -18,6 +18,8 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from sim.arguments import is_int
+
 METHODS = ("dgpg", "mappo", "ippo")
 MODELS = ("linear", "mlp", "scoring")
 PRESETS = ("linear", "nn", "quick")
@@ -147,8 +149,8 @@ def validated(config: TrainConfig) -> TrainConfig:
     for name in ("episodes", "rollouts", "parallel_envs", "critic_epochs", "actor_epochs", "minibatch", "hidden",
                  "torch_threads"):  # fmt: skip
         value = getattr(c, name)
-        _require(isinstance(value, int) and not isinstance(value, bool) and value >= 1, name, value, "an int ≥ 1")
-    _require(isinstance(c.n_servers, int) and c.n_servers >= 2, "n_servers", c.n_servers, "an int ≥ 2")
+        _require(is_int(value) and value >= 1, name, value, "an int ≥ 1")
+    _require(is_int(c.n_servers) and c.n_servers >= 2, "n_servers", c.n_servers, "an int ≥ 2")
     _require(c.agent_embedding >= 0, "agent_embedding", c.agent_embedding, "an int ≥ 0")
     for name in ("gamma", "gae_lambda", "guidance_momentum", "lr_final_fraction", "lr_decay_span"):
         _require(0.0 < getattr(c, name) <= 1.0, name, getattr(c, name), "(0, 1]")

@@ -10,6 +10,7 @@ import torch
 from scipy import stats
 
 from dgpg_theory.ppo.rollout import Encoder, collect
+from dgpg_theory.statistics import DEFAULT_FALSE_ALARM
 from sim.env import BatchedEnv
 from sim.heuristics import POLICIES, run_episodes
 from sim.scales import Scale
@@ -87,7 +88,7 @@ class ShortfallTest:
 
 
 def shortfall_test(
-    policy: np.ndarray, reference: np.ndarray, tolerance: float = 0.1, false_alarm: float = 1e-4
+    policy: np.ndarray, reference: np.ndarray, tolerance: float = 0.1, false_alarm: float = DEFAULT_FALSE_ALARM
 ) -> ShortfallTest:
     """Is the policy within ``tolerance`` (10 %) of the reference, scenario by scenario (§6.3: "converges to the
     Best-Fit reference"; Table 9's 10 % band)? Paired Student-t bounds on the mean margin."""

@@ -9,7 +9,7 @@ the flat observation.
 - ``linear``: π(a|s) = softmax(W s + b), V(s) = wᵀ s + b (App. I, Table 6).
 - ``mlp``: a 2-layer Tanh MLP (two hidden layers of Table 7's width) for actor and critic; the actor and the
   local critic concatenate a learnable agent-id embedding (dimension 16, App. H.2 / I.3) with the observation.
-- ``scoring`` (ours): logits_a = θ · φ(i, a) over the 9 per-action features of ``dgpg_theory.policies``
+- ``scoring`` (ours): logits_a = θ · φ(i, a) over the 9 per-action features of ``sim.observations.scoring_features``
   (7 H.2 server features of the action's server or cluster, two job × utilization terms); its size does not
   depend on N. Its critic is linear in the mean and spread of the per-action features.
 
@@ -100,6 +100,24 @@ class ScoringCritic(nn.Module):
         )
         pooled = _gathered(pool, per_action, rows)
         return self.value(torch.cat([pooled, own], dim=-1))
+
+
+CLOSED_FORM_MODELS = ("linear", "scoring")  # the actors whose score function has a closed form (measurement layer)
+
+
+def closed_form_parameters(model: str, n_clusters: int) -> dict[str, tuple]:
+    """The actor parameters the closed form of ``model``'s score reads, name → shape (None: any size), for K =
+    ``n_clusters``: ``linear`` is softmax(W o + b) with W = [shared.weight | own.weight], b = shared.bias (the
+    shared block's width grows with N); ``scoring`` is θ · φ(i, a) with θ = theta.weight. ValueError for ``mlp``."""
+    if model == "linear":
+        return {
+            "shared.weight": (n_clusters, None),
+            "shared.bias": (n_clusters,),
+            "own.weight": (n_clusters, OWN_FEATURES),
+        }
+    if model == "scoring":
+        return {"theta.weight": (1, SCORING_FEATURES)}
+    raise ValueError(f"model={model!r} has no closed-form score function; allowed: {', '.join(CLOSED_FORM_MODELS)}")
 
 
 def build_actor(model: str, shared_dim: int, n_actions: int, hidden: int, slots: int, embedding: int) -> nn.Module:

@@ -14,9 +14,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import csv
-import json
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,19 +24,21 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from dgpg_theory._io import write_json
 from dgpg_theory.ppo import advantages as adv
+from dgpg_theory.ppo.checkpoint import CHECKPOINT_FORMAT, load_training_state
 from dgpg_theory.ppo.config import TrainConfig, alpha_at, entropy_coef_at, learning_rate_at, validated
 from dgpg_theory.ppo.evaluation import convergence_episode, evaluate_actor, reference_rewards
 from dgpg_theory.ppo.models import build_actor, build_critic
 from dgpg_theory.ppo.rollout import RolloutBatch, collect, encoder_for
 from dgpg_theory.ppo.update import ActorData, CriticData, actor_pass, critic_pass, explained_variance
+from sim.atomic import atomic_file
 from sim.env import BatchedEnv
 from sim.observations import task_slots
 from sim.scales import resolve_scale
 from sim.scenario import load_scenarios
 from sim.workload import EPISODE_STEPS
 
-CHECKPOINT_FORMAT = 1
 VALUE_CHUNK = 16_384  # rows per critic forward pass when valuing a whole batch
 
 
@@ -67,7 +67,11 @@ class TrainResult:
 
 
 class Trainer:
-    """PPO on the batched simulator. ``callbacks`` are called as f(trainer, row) after each episode."""
+    """PPO on the batched simulator. ``callbacks`` are called as f(trainer, row) after each episode.
+
+    With an ``out_dir``, one TensorBoard writer per run is opened at the first logged episode (when tensorboard is
+    installed) and closed by ``close()``, at the end of ``train()``, or on leaving ``with Trainer(...) as t:``;
+    training after ``close()`` reopens it."""
 
     def __init__(
         self,
@@ -102,6 +106,19 @@ class Trainer:
         self.history: list[dict] = []
         self.best_reward, self.best_episode = -math.inf, 0
         self.best_actor = copy.deepcopy(self.actor.state_dict())
+        self._writer = None  # the run's TensorBoard SummaryWriter, opened by the first logged row
+
+    def __enter__(self) -> Trainer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the TensorBoard writer, if one is open (a later logged episode opens a new one)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def _shared_dim(self) -> int:
         probe = BatchedEnv(self.train_scenarios[:1])
@@ -115,9 +132,12 @@ class Trainer:
         self._prepare_out_dir()
         remaining = range(self.episode, self.config.episodes)
         bar = tqdm(remaining, desc=f"{self.config.method} N={self.scale.n_servers}", disable=not self.progress)
-        for _ in bar:
-            row = self.train_episode()
-            bar.set_postfix(reward=f"{row['reward']:.2f}", alpha=f"{row['alpha']:.2f}")
+        try:
+            for _ in bar:
+                row = self.train_episode()
+                bar.set_postfix(reward=f"{row['reward']:.2f}", alpha=f"{row['alpha']:.2f}")
+        finally:
+            self.close()
         return self.result(evaluate=evaluate, references=references)
 
     def train_episode(self) -> dict:
@@ -291,14 +311,14 @@ class Trainer:
             if references:
                 result.references = reference_rewards(test, seed=self.config.seed)
         if self.out_dir is not None:
-            _write_json(self.out_dir / "result.json", {**result.__dict__})
+            write_json(self.out_dir / "result.json", {**result.__dict__})
         return result
 
     def _prepare_out_dir(self) -> None:
         if self.out_dir is None:
             return
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        _write_json(self.out_dir / "config.json", self.config.to_dict())
+        write_json(self.out_dir / "config.json", self.config.to_dict())
 
     def _log(self, row: dict) -> None:
         if self.out_dir is None:
@@ -313,9 +333,22 @@ class Trainer:
                 writer.writeheader()
             writer.writerow(row)
         if row["episode"] == self.best_episode:
-            torch.save({"config": self.config.to_dict(), "episode": self.best_episode, "actor": self.best_actor},
-                       self.out_dir / "best.pt")  # fmt: skip
-        _tensorboard(self.out_dir, row)
+            best = {"config": self.config.to_dict(), "episode": self.best_episode, "actor": self.best_actor}
+            _save(best, self.out_dir / "best.pt")
+        self._tensorboard(row)
+
+    def _tensorboard(self, row: dict) -> None:
+        """Also log to TensorBoard when it is installed (optional): every finite number but the episode, at step
+        ``episode``, through the run's one writer (flushed per episode, so an unclosed run loses nothing)."""
+        if self._writer is None:
+            writer_class = _summary_writer_class()
+            if writer_class is None:
+                return
+            self._writer = writer_class(str(self.out_dir / "tensorboard"))
+        for key, value in row.items():
+            if key != "episode" and isinstance(value, int | float) and math.isfinite(value):
+                self._writer.add_scalar(key, value, row["episode"])
+        self._writer.flush()
 
     def state_dict(self) -> dict:
         return {
@@ -330,15 +363,13 @@ class Trainer:
         }  # fmt: skip
 
     def save_checkpoint(self, path: str | Path) -> None:
-        path = Path(path)
-        temporary = path.with_suffix(path.suffix + ".tmp")
-        torch.save(self.state_dict(), temporary)
-        os.replace(temporary, path)
+        """The trainer's state (a resumable ``last.pt``), written atomically."""
+        _save(self.state_dict(), path)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, out_dir: str | Path | None = None, **kwargs) -> Trainer:
-        """A trainer in exactly the state saved at ``path`` (a ``last.pt``)."""
-        return cls.from_checkpoint_state(torch.load(path, weights_only=False), out_dir=out_dir, **kwargs)
+        """A trainer in exactly the state saved at ``path`` (a ``last.pt``; ValueError for anything else)."""
+        return cls.from_checkpoint_state(load_training_state(path), out_dir=out_dir, **kwargs)
 
     @classmethod
     def from_checkpoint_state(cls, state: dict, out_dir: str | Path | None = None, **kwargs) -> Trainer:
@@ -375,19 +406,16 @@ def torch_threads(count: int):
         torch.set_num_threads(previous)
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(json.dumps(payload, indent=2, default=float))
-    os.replace(temporary, path)
+def _save(value: dict, path: str | Path) -> None:
+    """``torch.save`` to ``path`` atomically: a reader (or a crash) never sees half a checkpoint."""
+    with atomic_file(path, "wb") as handle:
+        torch.save(value, handle)
 
 
-def _tensorboard(out_dir: Path, row: dict) -> None:
-    """Also log to TensorBoard when it is installed (optional)."""
+def _summary_writer_class():
+    """TensorBoard's ``SummaryWriter``, or None when tensorboard is not installed."""
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
-        return
-    with SummaryWriter(str(out_dir / "tensorboard")) as writer:
-        for key, value in row.items():
-            if key != "episode" and isinstance(value, int | float) and math.isfinite(value):
-                writer.add_scalar(key, value, row["episode"])
+        return None
+    return SummaryWriter
