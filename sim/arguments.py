@@ -16,7 +16,7 @@ def is_int(value: object) -> bool:
 
 
 def int_range(low: int | None, high: int | None) -> str:
-    """The allowed range in words: "an int ≥ 1", "an int ≤ 9", "an int in [0, 40)" (high exclusive)."""
+    """The allowed range in words: "an int ≥ 1", "an int < 10", "an int in [0, 40)" (high exclusive)."""
     if low is not None and high is not None:
         return f"an int in [{low}, {high})"
     if low is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import analytical, kernels
+from sim.arguments import require_int
 from sim.reward import RewardParts, shared_reward
 from sim.scenario import Scenario
 from sim.state import EnvState, initial_state
@@ -66,8 +67,8 @@ class BatchedEnv:
         shapes = {(s.n_servers, s.n_clusters) for s in scenarios}
         if len(shapes) != 1:
             raise ValueError(f"scenarios mix scales (N, K) = {sorted(shapes)}; allowed: one (N, K) per batch")
-        if workload_seed is not None and (not isinstance(workload_seed, int | np.integer) or workload_seed < 0):
-            raise ValueError(f"workload_seed={workload_seed!r} must be None or a non-negative int")
+        if workload_seed is not None:
+            require_int("workload_seed", workload_seed, low=0, context="or None")
         self.scenarios = scenarios
         self.workload_seed = workload_seed
         self.n_servers, self.n_clusters = shapes.pop()
@@ -108,8 +109,7 @@ class BatchedEnv:
     def snapshot(self, copy: int = 0) -> EnvState:
         """A deep copy of one copy's full state (generator included), to fork from later."""
         self._require_running()
-        if isinstance(copy, bool) or not isinstance(copy, int | np.integer) or not 0 <= copy < self.n_copies:
-            raise ValueError(f"copy={copy!r} is out of range; allowed: an int in [0, {self.n_copies})")
+        require_int("copy", copy, low=0, high=self.n_copies)
         return self.state.select(np.array([copy]))
 
     @classmethod
@@ -119,12 +119,11 @@ class BatchedEnv:
         ``seed=None`` keeps the snapshot's generator in every copy (identical future arrivals: the copies then
         differ only through the actions); an int gives each copy an independent future workload stream.
         """
-        if isinstance(copies, bool) or not isinstance(copies, int | np.integer) or copies < 1:
-            raise ValueError(f"copies={copies!r} must be an int ≥ 1")
+        require_int("copies", copies, low=1)
         if snapshot.n_copies != 1:
             raise ValueError(f"snapshot holds {snapshot.n_copies} copies; allowed: exactly 1")
-        if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
-            raise ValueError(f"seed={seed!r} must be None or a non-negative int")
+        if seed is not None:
+            require_int("seed", seed, low=0, context="or None")
         same_cluster = (
             snapshot.n_servers == scenario.n_servers
             and snapshot.servers_per_cluster == scenario.n_servers // scenario.n_clusters

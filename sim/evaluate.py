@@ -10,6 +10,7 @@ import json
 import sys
 import time
 
+from sim.arguments import require_int
 from sim.heuristics import POLICIES, run_episodes
 from sim.scales import resolve_scale
 from sim.scenario import SPLIT_SIZES, load_scenarios
@@ -37,8 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         scale = resolve_scale(args.n, args.k)
         scenarios = load_scenarios(scale, args.split, args.scenario_seed, args.count)
-        if args.seed < 0:
-            raise ValueError(f"seed={args.seed} must be a non-negative int")
+        require_int("seed", args.seed, low=0)
     except ValueError as error:
         parser.error(str(error))
     start = time.perf_counter()

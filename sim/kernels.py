@@ -185,50 +185,62 @@ def _housekeeping(
                 queued[b, j, 0] -= cpu
                 queued[b, j, 1] -= mem
                 _start_job(b, j, cpu, mem, q_dur[b, j, h], t, eta, used, wheel_res, wheel_cnt, running)
-        # The cluster manager re-dispatches the buffer FIFO: start where the job fits now (Best-Fit), else
-        # join the least-loaded local queue with room, else wait. The buffer can hold thousands of jobs at a
-        # tidal peak, so a cheap bound (largest free amount, largest capacity with queue room) rules most of
-        # them out; a bound is refreshed only when a placement hits the server attaining it.
-        kept = 0
-        open_servers = _open_servers(b, q_len)  # placements only close servers: stays a valid superset
-        room_servers = _servers_with_room(b, q_len)  # likewise: queues only fill here
-        free_cpu, free_mem = _largest_free(b, cap, used, q_len)
-        room_cpu, room_mem = _largest_with_room(b, cap, q_len)
-        share = _committed_shares(b, cap, used, queued) if g_len[b] > 0 else np.empty(0)
-        for g in range(g_len[b]):
-            if free_cpu < 0 and room_cpu < 0:  # no open server, no queue with room: nothing else can move
-                if kept == g:  # nothing left the buffer yet: the rest is already in place
-                    kept = g_len[b]
-                    break
-                for rest in range(g, g_len[b]):
-                    g_cpu[b, kept], g_mem[b, kept], g_dur[b, kept] = g_cpu[b, rest], g_mem[b, rest], g_dur[b, rest]
-                    kept += 1
+        _redispatch_buffer(
+            b, t, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued,
+            g_cpu, g_mem, g_dur, g_len,
+        )  # fmt: skip
+
+
+@_jit
+def _redispatch_buffer(
+    b, t, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued,
+    g_cpu, g_mem, g_dur, g_len,
+):  # fmt: skip
+    """The cluster manager re-dispatches copy b's buffer FIFO: start where the job fits now (Best-Fit), else join
+    the least-loaded local queue with room, else wait (jobs that wait keep their order)."""
+    # The buffer can hold thousands of jobs at a tidal peak, so a cheap bound (largest free amount, largest
+    # capacity with queue room) rules most of them out; a bound is refreshed only when a placement hits the
+    # server attaining it.
+    kept = 0
+    open_servers = _open_servers(b, q_len)  # placements only close servers: stays a valid superset
+    room_servers = _servers_with_room(b, q_len)  # likewise: queues only fill here
+    free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+    room_cpu, room_mem = _largest_with_room(b, cap, q_len)
+    share = _committed_shares(b, cap, used, queued) if g_len[b] > 0 else np.empty(0)
+    for g in range(g_len[b]):
+        if free_cpu < 0 and room_cpu < 0:  # no open server, no queue with room: nothing else can move
+            if kept == g:  # nothing left the buffer yet: the rest is already in place
+                kept = g_len[b]
                 break
-            cpu, mem, duration = g_cpu[b, g], g_mem[b, g], g_dur[b, g]
-            j = -1
-            if cpu <= free_cpu and mem <= free_mem:
-                j = _best_fit_server(b, cpu, mem, open_servers, cap, used, q_len)
-            if j >= 0:
-                held_free_max = _holds_free_max(b, j, cap, used, free_cpu, free_mem)
-                _start_job(b, j, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running)
-                share[j] = _committed_share(b, j, cap, used, queued)
-                if held_free_max:
-                    free_cpu, free_mem = _largest_free(b, cap, used, q_len)
-                continue
-            if cpu <= room_cpu and mem <= room_mem:
-                j = _least_loaded_server(b, cpu, mem, room_servers, cap, share, q_len, True)
-            if j >= 0:
-                closes = q_len[b, j] == 0 and _holds_free_max(b, j, cap, used, free_cpu, free_mem)
-                _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
-                share[j] = _committed_share(b, j, cap, used, queued)
-                if closes:
-                    free_cpu, free_mem = _largest_free(b, cap, used, q_len)
-                if _filled_room_max(b, j, cap, q_len, room_cpu, room_mem):
-                    room_cpu, room_mem = _largest_with_room(b, cap, q_len)
-            else:
-                g_cpu[b, kept], g_mem[b, kept], g_dur[b, kept] = cpu, mem, duration
+            for rest in range(g, g_len[b]):
+                g_cpu[b, kept], g_mem[b, kept], g_dur[b, kept] = g_cpu[b, rest], g_mem[b, rest], g_dur[b, rest]
                 kept += 1
-        g_len[b] = kept
+            break
+        cpu, mem, duration = g_cpu[b, g], g_mem[b, g], g_dur[b, g]
+        j = -1
+        if cpu <= free_cpu and mem <= free_mem:
+            j = _best_fit_server(b, cpu, mem, open_servers, cap, used, q_len)
+        if j >= 0:
+            held_free_max = _holds_free_max(b, j, cap, used, free_cpu, free_mem)
+            _start_job(b, j, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running)
+            share[j] = _committed_share(b, j, cap, used, queued)
+            if held_free_max:
+                free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+            continue
+        if cpu <= room_cpu and mem <= room_mem:
+            j = _least_loaded_server(b, cpu, mem, room_servers, cap, share, q_len, True)
+        if j >= 0:
+            closes = q_len[b, j] == 0 and _holds_free_max(b, j, cap, used, free_cpu, free_mem)
+            _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
+            share[j] = _committed_share(b, j, cap, used, queued)
+            if closes:
+                free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+            if _filled_room_max(b, j, cap, q_len, room_cpu, room_mem):
+                room_cpu, room_mem = _largest_with_room(b, cap, q_len)
+        else:
+            g_cpu[b, kept], g_mem[b, kept], g_dur[b, kept] = cpu, mem, duration
+            kept += 1
+    g_len[b] = kept
 
 
 @_jit
@@ -246,81 +258,114 @@ def _guidance_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, reso
     return best
 
 
+@_jit
+def _guidance_greedy_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load):
+    """(server, outcome) under guidance-greedy: the admissible server with the smallest guidance coefficient; the
+    job starts there if it fits now, else joins its queue. With no admissible server the job is buffered and
+    recorded on the server with the smallest coefficient over all servers (the one it was meant for)."""
+    server = _guidance_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, True)
+    if server < 0:
+        meant_for = _guidance_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, False)
+        return meant_for, OUTCOME_BUFFERED
+    if _fits_now(b, server, cpu, mem, cap, used, q_len):
+        return server, OUTCOME_STARTED
+    return server, OUTCOME_QUEUED
+
+
+@_jit
+def _best_fit_choice(b, cpu, mem, start_candidates, queue_candidates, may_queue, meant_for, cap, used, q_len, share):
+    """(server, outcome) under Best-Fit: start on the most utilized of ``start_candidates`` where the job fits now;
+    else, if ``may_queue``, join the least-loaded queue with room among ``queue_candidates``; else buffer the job,
+    recorded on ``meant_for`` when the caller knows it (≥ 0), else on the least-loaded of ``queue_candidates``."""
+    server = _best_fit_server(b, cpu, mem, start_candidates, cap, used, q_len)
+    if server >= 0:
+        return server, OUTCOME_STARTED
+    if may_queue:
+        server = _least_loaded_server(b, cpu, mem, queue_candidates, cap, share, q_len, True)
+        if server >= 0:
+            return server, OUTCOME_QUEUED
+    if meant_for < 0:
+        meant_for = _least_loaded_server(b, cpu, mem, queue_candidates, cap, share, q_len, False)
+    return meant_for, OUTCOME_BUFFERED
+
+
+@_jit
+def _committed_load(b, used, queued):
+    """[2] CPU and memory committed on copy b's servers (running + locally queued): C of Eq 16, raw units."""
+    load = np.zeros(2)
+    for j in range(used.shape[1]):
+        load[0] += used[b, j, 0] + queued[b, j, 0]
+        load[1] += used[b, j, 1] + queued[b, j, 1]
+    return load
+
+
+@_jit
+def _buffer_job(b, cpu, mem, duration, g_cpu, g_mem, g_dur, g_len):
+    """Append a job to copy b's global buffer (``EnvState.ensure_buffer_room`` made room for this step's jobs)."""
+    g = g_len[b]
+    g_cpu[b, g], g_mem[b, g], g_dur[b, g] = cpu, mem, duration
+    g_len[b] = g + 1
+
+
+@_jit
+def _guidance_coefficient(b, j, cpu, mem, x, x_ref, resource_scale):
+    """c = ⟨x_t − x̃_t, z⟩, z being the job's demand (in the units of x) at server j (Eq 9, App. D)."""
+    return (cpu / resource_scale[b, 0]) * (x[b, j, 0] - x_ref[b, j, 0]) + (mem / resource_scale[b, 1]) * (
+        x[b, j, 1] - x_ref[b, j, 1]
+    )
+
+
 def _place_jobs(
     t, rule, job_cpu, job_mem, job_dur, offsets, actions, servers_per_cluster, order, cap, eta, used,
     wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued, g_cpu, g_mem, g_dur, g_len,
     x, x_ref, capacity_share, resource_scale, out_server, out_outcome, out_coefficient,
 ):  # fmt: skip
-    """Place this step's jobs, copy by copy, in agent order. Records each job's server (where it started or
-    queued; for a buffered job, the server it was meant for), outcome, and guidance coefficient
-    c = ⟨x_t − x̃_t, z⟩ on the decision-time state (Eq 9, App. D)."""
+    """Place this step's jobs, copy by copy, in agent order: the rule's chooser picks (server, outcome), then the
+    job starts, queues or is buffered. Records each job's server (where it started or queued; for a buffered job,
+    the server it was meant for), outcome, and guidance coefficient c = ⟨x_t − x̃_t, z⟩ on the decision-time state
+    (Eq 9, App. D)."""
     n_copies, n_servers = used.shape[0], used.shape[1]
     all_servers = np.arange(n_servers).astype(np.int32)
     for b in nb.prange(n_copies):
-        load = np.zeros(2)
-        for j in range(n_servers):
-            load[0] += used[b, j, 0] + queued[b, j, 0]
-            load[1] += used[b, j, 1] + queued[b, j, 1]
+        load = _committed_load(b, used, queued)
         open_servers = _open_servers(b, q_len)  # enqueues only close servers: stays a valid superset
         room_cpu, room_mem = _largest_with_room(b, cap, q_len)  # a bound, refreshed after each enqueue
         share = _committed_shares(b, cap, used, queued) if rule != RULE_GUIDANCE_GREEDY else np.empty(0)
-        least_loaded_anywhere = -1  # cached; invalid (-1) after any placement
+        least_loaded_anywhere = -1  # Best-Fit's server for buffered jobs, cached; invalid (-1) after any placement
         for a in range(offsets[b], offsets[b + 1]):
             cpu, mem, duration = job_cpu[a], job_mem[a], job_dur[a]
             if rule == RULE_GUIDANCE_GREEDY:
-                j = _guidance_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, True)
-                started = j >= 0 and _fits_now(b, j, cpu, mem, cap, used, q_len)
-                queue_on = j
-                if j < 0:
-                    j = _guidance_choice(
-                        b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, False
-                    )
+                server, outcome = _guidance_greedy_choice(
+                    b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load
+                )
+            elif rule == RULE_AGENT:
+                first = actions[a] * servers_per_cluster
+                cluster = order[b, first : first + servers_per_cluster]
+                server, outcome = _best_fit_choice(b, cpu, mem, cluster, cluster, True, -1, cap, used, q_len, share)
             else:
-                if rule == RULE_AGENT:
-                    first = actions[a] * servers_per_cluster
-                    candidates = order[b, first : first + servers_per_cluster]
-                    j = _best_fit_server(b, cpu, mem, candidates, cap, used, q_len)
-                else:
-                    candidates = all_servers
-                    j = _best_fit_server(b, cpu, mem, open_servers, cap, used, q_len)
-                started = j >= 0
-                queue_on = j
-                if not started:
-                    queue_on = -1
-                    if rule == RULE_AGENT or (cpu <= room_cpu and mem <= room_mem):
-                        queue_on = _least_loaded_server(b, cpu, mem, candidates, cap, share, q_len, True)
-                    j = queue_on
-                    if j < 0 and rule == RULE_AGENT:
-                        j = _least_loaded_server(b, cpu, mem, candidates, cap, share, q_len, False)
-                    elif j < 0:
-                        if least_loaded_anywhere < 0:
-                            least_loaded_anywhere = _least_loaded_server(
-                                b, cpu, mem, candidates, cap, share, q_len, False
-                            )
-                        j = least_loaded_anywhere
-            if started:
-                _start_job(b, j, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running)
-                out_outcome[a] = OUTCOME_STARTED
-            elif queue_on >= 0:
-                _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
-                out_outcome[a] = OUTCOME_QUEUED
-                if _filled_room_max(b, j, cap, q_len, room_cpu, room_mem):
+                # Over all servers, where only open ones can start the job; when no queue with room is large
+                # enough (the bound), the least-loaded search is skipped and the job is buffered.
+                may_queue = cpu <= room_cpu and mem <= room_mem
+                server, outcome = _best_fit_choice(
+                    b, cpu, mem, open_servers, all_servers, may_queue, least_loaded_anywhere, cap, used, q_len, share
+                )
+                least_loaded_anywhere = server if outcome == OUTCOME_BUFFERED else -1
+            if outcome == OUTCOME_STARTED:
+                _start_job(b, server, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running)
+            elif outcome == OUTCOME_QUEUED:
+                _enqueue(b, server, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
+                if _filled_room_max(b, server, cap, q_len, room_cpu, room_mem):
                     room_cpu, room_mem = _largest_with_room(b, cap, q_len)
             else:
-                g = g_len[b]
-                g_cpu[b, g], g_mem[b, g], g_dur[b, g] = cpu, mem, duration
-                g_len[b] = g + 1
-                out_outcome[a] = OUTCOME_BUFFERED
-            if out_outcome[a] != OUTCOME_BUFFERED:
+                _buffer_job(b, cpu, mem, duration, g_cpu, g_mem, g_dur, g_len)
+            if outcome != OUTCOME_BUFFERED:
                 load[0] += cpu
                 load[1] += mem
                 if rule != RULE_GUIDANCE_GREEDY:
-                    share[j] = _committed_share(b, j, cap, used, queued)
-                    least_loaded_anywhere = -1
-            out_server[a] = j
-            out_coefficient[a] = (cpu / resource_scale[b, 0]) * (x[b, j, 0] - x_ref[b, j, 0]) + (
-                mem / resource_scale[b, 1]
-            ) * (x[b, j, 1] - x_ref[b, j, 1])
+                    share[server] = _committed_share(b, server, cap, used, queued)
+            out_server[a] = server
+            out_outcome[a] = outcome
+            out_coefficient[a] = _guidance_coefficient(b, server, cpu, mem, x, x_ref, resource_scale)
 
 
 # Each batched kernel exists twice: spread over numba's threads, and serial. Waking the thread pool costs

@@ -55,6 +55,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo.utils.env import ParallelEnv
 
+from sim.arguments import require_int
 from sim.env import BatchedEnv, Decision, StepResult
 from sim.observations import observation_size, observations
 from sim.scales import Scale, resolve_scale
@@ -86,10 +87,8 @@ def parallel_env(
     if split not in SPLIT_SIZES:
         raise ValueError(f"split={split!r} is not allowed; allowed: {', '.join(SPLIT_SIZES)}")
     size = SPLIT_SIZES[split]
-    if isinstance(scenario, bool) or not isinstance(scenario, int | np.integer) or not 0 <= scenario < size:
-        raise ValueError(f"scenario={scenario!r} is out of range; allowed: an int in [0, {size}) for split={split!r}")
-    if isinstance(scenario_seed, bool) or not isinstance(scenario_seed, int | np.integer) or scenario_seed < 0:
-        raise ValueError(f"scenario_seed={scenario_seed!r} must be a non-negative int")
+    require_int("scenario", scenario, low=0, high=size, context=f"for split={split!r}")
+    require_int("scenario_seed", scenario_seed, low=0)
     sc = resolve_scale(scale, n_clusters)
     return CloudSchedulingEnv(make_scenario(sc, split, int(scenario), int(scenario_seed)), render_mode=render_mode)
 
@@ -151,8 +150,8 @@ class CloudSchedulingEnv(ParallelEnv[AgentID, np.ndarray, int]):
     # --- the ParallelEnv protocol ------------------------------------------------------------------------
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Observations, Infos]:
         """Start an episode: empty clusters at t = 0, then the first decision step with arrivals."""
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
-            raise ValueError(f"seed={seed!r} must be None or a non-negative int")
+        if seed is not None:
+            require_int("seed", seed, low=0, context="or None")
         if options is not None and not isinstance(options, Mapping):
             raise ValueError(f"options={options!r} must be None or a dict (this environment defines no options)")
         self._workload_seed = self._next_workload_seed(seed)

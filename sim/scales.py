@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.arguments import is_int
+
 MIN_SERVERS = 2
 FULL_OBSERVATION_MAX_N = 100  # H.2: full observation for N ≤ 100, compressed cluster statistics above
 DEFAULT_SERVERS_PER_CLUSTER = 5
@@ -67,14 +69,16 @@ def resolve_scale(scale: str | int | Scale, n_clusters: int | None = None) -> Sc
         if n_clusters is None or n_clusters == named.n_clusters:
             return named
         scale = named.n_servers
-    if isinstance(scale, bool) or not isinstance(scale, int):
-        raise ValueError(f"n_servers={scale!r} must be an int ≥ {MIN_SERVERS} or a scale name")
+    if not is_int(scale):
+        raise ValueError(f"n_servers={scale!r}; allowed: an int ≥ {MIN_SERVERS} or a Table 5 scale name")
     if scale < MIN_SERVERS:
         raise ValueError(f"n_servers={scale} is too small; allowed: N ≥ {MIN_SERVERS}")
+    scale = int(scale)  # a numpy integer is allowed; the Scale (and scenario caches, JSON) hold a Python int
     k = default_clusters(scale) if n_clusters is None else n_clusters
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= scale or scale % k != 0:
+    if not is_int(k) or not 1 <= k <= scale or scale % k != 0:
         raise ValueError(
             f"n_clusters={k!r} does not fit n_servers={scale}; allowed: an int K with 1 ≤ K ≤ N and N % K == 0"
         )
+    k = int(k)
     name = next((s.name for s in SCALES.values() if (s.n_servers, s.n_clusters) == (scale, k)), f"n{scale}_k{k}")
     return Scale(name, scale, k)

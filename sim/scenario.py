@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from sim.arguments import require_int
+from sim.atomic import write_text
 from sim.catalog import TYPE_CAPACITY, TYPE_EFFICIENCY, TYPE_WEIGHTS
 from sim.scales import Scale, resolve_scale
 from sim.workload import mean_service_steps, workload_moments
@@ -82,10 +83,8 @@ def make_scenario(scale: str | int | Scale, split: str, index: int, seed: int = 
     sc = resolve_scale(scale)
     if split not in SPLIT_CODES:
         raise ValueError(f"split={split!r} is not allowed; allowed: {', '.join(SPLIT_CODES)}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed={seed!r} must be a non-negative int")
-    if isinstance(index, bool) or not isinstance(index, int | np.integer) or index < 0:
-        raise ValueError(f"index={index!r} must be a non-negative int")
+    require_int("seed", seed, low=0)
+    require_int("index", index, low=0)
     seq = np.random.SeedSequence([int(seed), SPLIT_CODES[split], sc.n_servers, sc.n_clusters, int(index)])
     rng = np.random.default_rng(seq)
     types = rng.choice(len(TYPE_WEIGHTS), size=sc.n_servers, p=TYPE_WEIGHTS)
@@ -121,8 +120,7 @@ def load_scenarios(
         raise ValueError(f"split={split!r} is not allowed; allowed: {', '.join(SPLIT_SIZES)}")
     total = SPLIT_SIZES[split]
     count = total if count is None else count
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= total:
-        raise ValueError(f"count={count!r} must be an int in [1, {total}] for split={split!r}")
+    require_int("count", count, low=1, high=total + 1, context=f"for split={split!r}")
     path = cache_dir() / f"v{SCENARIO_FORMAT}_n{sc.n_servers}_k{sc.n_clusters}_{split}_seed{seed}.json"
     scenarios = _read_cache(path)
     if scenarios is None:
@@ -142,8 +140,6 @@ def _read_cache(path: Path) -> list[Scenario] | None:
 def _write_cache(path: Path, scenarios: list[Scenario]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            json.dump([asdict(s) for s in scenarios], tmp)
-        os.replace(tmp.name, path)  # atomic: a concurrent reader never sees half a file
+        write_text(path, json.dumps([asdict(s) for s in scenarios]))  # atomic: a reader never sees half a file
     except OSError:
         pass  # a read-only home is not an error: scenarios are regenerated next time

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from dgpg_theory import reproduce
-from dgpg_theory.reproduction import runs as reproduction_runs
 from dgpg_theory.ppo.trainer import Trainer
+from dgpg_theory.reproduction import runs as reproduction_runs
 
 FIG3_ARGS = ["fig3", "--quick", "--n", "2", "--episodes", "2", "--json"]
 CURVE_COLUMNS = ["method", "n", "preset", "guidance", "episode", "reward"]

@@ -62,10 +62,10 @@ def test_unknown_heuristic(env):
         (lambda: resolve_scale(10, 20), "n_clusters=20 does not fit n_servers=10"),
         (lambda: resolve_scale(10, 3.0), "n_clusters=3.0 does not fit n_servers=10"),
         (lambda: BatchedEnv([]), r"scenarios=\[\] is empty; allowed: at least one Scenario \(B ≥ 1\)"),
-        (lambda: make_scenario("small", "test", 0, seed=-1), "seed=-1 must be a non-negative int"),
+        (lambda: make_scenario("small", "test", 0, seed=-1), "seed=-1; allowed: an int ≥ 0"),
         (lambda: make_scenario("small", "validation", 0), "split='validation' is not allowed"),
         (lambda: BatchedEnv([make_scenario("small", "test", 0)], workload_seed=-3), "workload_seed=-3"),
-        (lambda: load_scenarios("small", "test", count=41), r"count=41 must be an int in \[1, 40\]"),
+        (lambda: load_scenarios("small", "test", count=41), r"count=41; allowed: an int in \[1, 41\) for split='test'"),
         (
             lambda: BatchedEnv([make_scenario("small", "test", 0), make_scenario("tiny", "test", 0)]),
             "scenarios mix scales",
@@ -85,11 +85,11 @@ def test_default_clusters_never_leave_a_single_action():
 def test_bad_fork_arguments(env):
     snapshot = env.snapshot(0)
     scenario = env.scenarios[0]
-    with pytest.raises(ValueError, match="copies=0 must be an int ≥ 1"):
+    with pytest.raises(ValueError, match="copies=0; allowed: an int ≥ 1"):
         BatchedEnv.fork(snapshot, scenario, copies=0)
-    with pytest.raises(ValueError, match="seed=-2 must be None or a non-negative int"):
+    with pytest.raises(ValueError, match="seed=-2; allowed: an int ≥ 0 or None"):
         BatchedEnv.fork(snapshot, scenario, copies=2, seed=-2)
-    with pytest.raises(ValueError, match=r"copy=7 is out of range; allowed: an int in \[0, 2\)"):
+    with pytest.raises(ValueError, match=r"copy=7; allowed: an int in \[0, 2\)"):
         env.snapshot(7)
     with pytest.raises(ValueError, match="does not match the snapshot's cluster"):
         BatchedEnv.fork(snapshot, make_scenario("compact", "test", 0), copies=1)
