@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -62,15 +63,18 @@ TARGET_HELP = {
 
 def epilog() -> str:
     """The targets, and each one's expected full-mode time computed from the measured seconds per episode."""
-    lines = ["targets:"] + [f"  {target:7s} {text}" for target, text in TARGET_HELP.items()]
-    lines += ["", "expected full-mode time on a 2-core machine (runs.MEASURED_SECONDS; NN N > 50 extrapolated, "
+    lines = ["targets:"]
+    for target, text in TARGET_HELP.items():
+        lines += textwrap.wrap(text, 100, initial_indent=f"  {target:7s} ", subsequent_indent=" " * 10)
+    lines += ["", "expected full-mode time on a 2-core machine (from runs.MEASURED_SECONDS; NN N > 50 extrapolated,",
               "could be off by 2x):"]  # fmt: skip
     for target in ("fig2", "fig3", "fig4"):
         lines.append(f"  {target}: ~{duration_text(expected_seconds(plan(target).runs))}")
     partial = duration_text(expected_seconds(plan("fig4", n_values=(5, 10, 20, 50)).runs))
     lines.append(f"  (fig4, fig5 and table9 share their runs; with --n 5 10 20 50: ~{partial})")
-    lines.append("--quick: the quick preset, 6-8 episodes, N=5 (fig2), N in {2,5} (fig3), N in {5,10} (fig4/5, "
-                 "table9): about 30-90 s per target. Quick numbers illustrate; they are not evidence.")  # fmt: skip
+    lines += textwrap.wrap("--quick: the quick preset, 6-8 episodes, N=5 (fig2), N in {2,5} (fig3), N in {5,10} "
+                           "(fig4/5, table9): about 30-90 s per target. Quick numbers illustrate; they are not "
+                           "evidence.", 100)  # fmt: skip
     return "\n".join(lines)
 
 
