@@ -1,8 +1,10 @@
-"""Writing results: every file atomically (``sim.atomic``), JSON strictly, CSV as text.
+"""Writing results: whole files atomically (``sim.atomic``), JSON strictly, CSV as text.
 
-One JSON convention everywhere (results.json, a run's config.json and result.json, the reproduction's numbers,
-the statistics layer's ``to_json``): strict JSON, in which a non-finite float (NaN, ±inf) has no spelling, is
-written as ``null``; dataclasses become objects, numpy arrays lists, numpy scalars numbers, paths strings.
+One JSON convention for every result ``dgpg_theory`` writes or prints (results.json, a run's config.json and
+result.json, the reproduction's numbers, the ``--json`` outputs, the statistics layer's ``to_json``): strict
+JSON, in which a non-finite float (NaN, ±inf) has no spelling, is written as ``null``; dataclasses become
+objects, numpy arrays lists, numpy scalars numbers, paths strings. Files are indented by 2 and end in a newline;
+CSV rows end in a bare newline.
 """
 
 from __future__ import annotations
@@ -12,24 +14,13 @@ import dataclasses
 import io
 import json
 import math
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from sim.atomic import atomic_file, write_bytes, write_text
-
-__all__ = [
-    "atomic_file",
-    "csv_text",
-    "json_text",
-    "plain",
-    "write_bytes",
-    "write_csv",
-    "write_figure",
-    "write_json",
-    "write_text",
-]
+from sim.atomic import atomic_file, write_text
 
 
 def plain(value: object) -> object:
@@ -75,6 +66,22 @@ def csv_text(rows: Sequence[dict], columns: Sequence[str] | None = None) -> str:
 def write_csv(path: str | Path, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
     """``csv_text(rows, columns)`` written atomically to ``path``."""
     write_text(path, csv_text(rows, columns))
+
+
+def check_writable_directory(path: str | Path, label: str = "--out") -> None:
+    """ValueError (naming ``label`` and ``path``) unless ``path`` is, or can be created as, a writable directory.
+    Creates nothing: a command checks all its input before it writes anything."""
+    path = Path(path)
+    existing = path
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"{label} {path} is not a directory ({existing} is a file)")
+    try:
+        with tempfile.TemporaryFile(dir=existing):  # a probe that leaves nothing behind
+            pass
+    except OSError as error:
+        raise ValueError(f"{label} {path} is not writable ({existing}: {error.strerror or error})") from None
 
 
 def write_figure(figure, path: str | Path, dpi: int = 110) -> None:

@@ -49,7 +49,7 @@ DEFAULT_THETA = np.array([0.8, 0.4, -0.5, -0.3])
 # catalog, converted from its integer units (milli-cores, MB). Equal, bit for bit, to the literals this module
 # used to copy (the weight 0.10 read from the catalog is the same double as 10 / 100.0), so games are unchanged.
 _INSTANCE_CAPACITIES = TYPE_CAPACITY / np.array([CPU_UNITS_PER_CORE, MEM_UNITS_PER_GB], dtype=float)
-_INSTANCE_WEIGHTS = TYPE_WEIGHTS
+_INSTANCE_WEIGHTS = TYPE_WEIGHTS.copy()  # a private copy: the catalog array is shared
 # The unit of demands and capacities: a nominal instance of 32 vCPU and 150 GB (a fixed choice, not the catalog's
 # weighted mean, which is 39.9 vCPU and 157.4 GB; changing it would change every game).
 _UNIT = np.array([32.0, 150.0])

@@ -39,14 +39,21 @@ config), with a message and nothing written.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 from dgpg_theory import _io
-from dgpg_theory.reproduction.runs import TARGETS, check_cache, duration_text, expected_seconds, is_finished, plan
+from dgpg_theory.reproduction.runs import (
+    TARGETS,
+    check_cache,
+    duration_text,
+    expected_seconds,
+    is_finished,
+    measured_text,
+    plan,
+)
 from dgpg_theory.reproduction.tables import report
 from dgpg_theory.reproduction.targets import DEFAULT_OUT, reproduce
 
@@ -66,8 +73,8 @@ def epilog() -> str:
     lines = ["targets:"]
     for target, text in TARGET_HELP.items():
         lines += textwrap.wrap(text, 100, initial_indent=f"  {target:7s} ", subsequent_indent=" " * 10)
-    lines += ["", "expected full-mode time on a 2-core machine (from runs.MEASURED_SECONDS; NN N > 50 extrapolated,",
-              "could be off by 2x):"]  # fmt: skip
+    lines += ["", "expected full-mode time on a 2-core machine, from the measured seconds per episode"]
+    lines += textwrap.wrap(f"({measured_text()}; NN above N = 50 extrapolated, could be off by 2x):", 100)
     for target in ("fig2", "fig3", "fig4"):
         lines.append(f"  {target}: ~{duration_text(expected_seconds(plan(target).runs))}")
     partial = duration_text(expected_seconds(plan("fig4", n_values=(5, 10, 20, 50)).runs))
@@ -106,24 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def check_writable(out: Path) -> None:
-    """ValueError unless ``out`` is (or can be created as) a writable directory; creates nothing."""
-    existing = out
-    while not existing.exists():
-        if existing.parent == existing:
-            break
-        existing = existing.parent
-    if existing.exists() and not existing.is_dir():
-        raise ValueError(f"--out {out} is not a directory ({existing} is a file)")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {out} is not writable ({existing} does not allow writing)")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        check_writable(args.out)
+        _io.check_writable_directory(args.out)
         the_plan = plan(args.target, args.quick, args.n, args.episodes, args.seed)
         check_cache(args.out, the_plan.runs, args.force)
     except ValueError as error:

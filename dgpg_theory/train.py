@@ -11,10 +11,10 @@ when tensorboard is installed. Exit code 2 on bad input, with nothing written.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from dgpg_theory._io import check_writable_directory, json_text
 from dgpg_theory.ppo.checkpoint import load_training_state
 from dgpg_theory.ppo.config import METHODS, MODELS, PRESETS, preset_config
 from dgpg_theory.ppo.trainer import Trainer
@@ -73,17 +73,9 @@ def _overrides(args: argparse.Namespace) -> dict:
 def _check_out_dir(out: Path | None, overwrite: bool, resuming: bool) -> None:
     if out is None:
         return
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a directory")
+    check_writable_directory(out)
     if (out / "config.json").exists() and not (overwrite or resuming):
         raise ValueError(f"--out {out} already holds a run; pass --overwrite or --resume, or choose another directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise ValueError(f"--out {out} is not writable ({error.strerror})") from None
 
 
 def _trainer(args: argparse.Namespace) -> Trainer:
@@ -123,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     result = trainer.train(evaluate=not args.no_eval, references=not args.no_references)
     if args.json:
-        print(json.dumps(result.summary()))
+        print(json_text(result.summary(), indent=None))
         return 0
     print(
         f"{result.method} at N={result.n}: best training reward {result.best_train_reward:.3f} (episode "

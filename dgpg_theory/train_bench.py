@@ -9,11 +9,11 @@ Speed is a benchmark, not a test: this prints figures and asserts nothing. Run i
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import numpy as np
 
+from dgpg_theory._io import json_text
 from dgpg_theory.ppo import Trainer, preset_config
 
 PAPER_SECONDS_PER_EPISODE = {5: 9.0, 10: 12.0, 20: 20.0, 100: 150.0, 200: 210.0}  # Table 9 (Apple M1, 8 cores)
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.n:
         row = measure(n, args.episodes)
         if args.json:
-            print(json.dumps(row), flush=True)
+            print(json_text(row, indent=None), flush=True)
         else:
             paper = row["paper_seconds_per_episode"]
             print(

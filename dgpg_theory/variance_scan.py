@@ -18,17 +18,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from dgpg_theory.measurement.checkpoints import CHECKPOINT_PREFIX
+from dgpg_theory._io import check_writable_directory
+from dgpg_theory.measurement.checkpoints import CHECKPOINT_PREFIX, checkpoint_path
 from dgpg_theory.measurement.moments import REWARD_SCALES
 from dgpg_theory.measurement.policies import POLICY_NAMES
 from dgpg_theory.measurement.scan import (
     QUICK,
+    Execution,
     ScanConfig,
-    ScanConfigError,
     checked_checkpoint,
     plain_results,
     run_scan,
@@ -36,10 +36,11 @@ from dgpg_theory.measurement.scan import (
     write_results,
 )
 from dgpg_theory.measurement.sweep import EXECUTORS, SweepError
+from sim.arguments import ArgumentError
 from sim.scales import MIN_SERVERS
 
-FLAGS = {"warmup_steps": "--warmup"}  # ScanConfig fields whose flag is not --field-name
-DEFAULTS = ScanConfig()
+FLAGS = {"warmup_steps": "--warmup", "copies": "--samples"}  # fields whose flag is not --field-name
+DEFAULTS, EXECUTION_DEFAULTS = ScanConfig(), Execution()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -70,8 +71,8 @@ def parser() -> argparse.ArgumentParser:
         "SeedSequence([seed, N, r])). Default: %(default)s")
     add("--out", type=Path, default=Path("variance_scan_out"), help="output directory (created if missing; must "
         "be writable). Default: %(default)s")
-    add("--executor", choices=EXECUTORS, default=DEFAULTS.executor, help="local: this machine (a process pool "
-        "when --workers > 1); dask: a Dask distributed client (pip install '.[dask]'). Default: %(default)s")
+    add("--executor", choices=EXECUTORS, default=EXECUTION_DEFAULTS.executor, help="local: this machine (a process "
+        "pool when --workers > 1); dask: a Dask distributed client (pip install '.[dask]'). Default: %(default)s")
     add("--scheduler", default=None, help="with --executor dask: the scheduler address (tcp://host:8786); "
         "without it a LocalCluster of --workers workers is started")
     add("--workers", type=int, default=min(2, os.cpu_count() or 1), help="local processes, or LocalCluster "
@@ -88,7 +89,7 @@ def parser() -> argparse.ArgumentParser:
         "(memory); default: chosen from N")
     add("--false-alarm", type=float, default=DEFAULTS.false_alarm, help="two-sided false-alarm rate of every "
         "interval and verdict. Default: %(default)s")
-    add("--connect-timeout", type=float, default=DEFAULTS.connect_timeout, help="seconds to wait for a Dask "
+    add("--connect-timeout", type=float, default=EXECUTION_DEFAULTS.connect_timeout, help="seconds to wait for a Dask "
         "scheduler. Default: %(default)s")
     add("--quick", action="store_true", help=f"a small scan for notebooks and CI (≲ 1 min): N = {QUICK['n']}, "
         f"S = {QUICK['samples']}, R = {QUICK['replicates']}, H = {QUICK['horizon']}; explicit "
@@ -99,35 +100,28 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def config_from(args: argparse.Namespace, explicit: set[str]) -> ScanConfig:
-    """The ScanConfig of the parsed flags, with --quick's values where a flag was not given explicitly."""
+def config_from(args: argparse.Namespace, explicit: set[str]) -> tuple[ScanConfig, Execution]:
+    """The ScanConfig and Execution of the parsed flags; with --quick, ``args`` first takes QUICK's values for
+    every flag not given explicitly."""
     if args.quick:
         for key, value in QUICK.items():
             if key not in explicit:
                 setattr(args, key, list(value) if key == "n" else value)
-    policy = args.policy
-    if policy.startswith(CHECKPOINT_PREFIX):  # absolute: workers in other directories must find the file
-        policy = f"{CHECKPOINT_PREFIX}{Path(policy[len(CHECKPOINT_PREFIX) :]).expanduser().absolute()}"
+    policy, path = args.policy, checkpoint_path(args.policy)
+    if path is not None:  # absolute: workers in other directories must find the file
+        policy = f"{CHECKPOINT_PREFIX}{Path(path).expanduser().absolute()}"
     return ScanConfig(
         n=tuple(args.n), samples=args.samples, replicates=args.replicates, policy=policy,
         reward_scale=args.reward_scale, seed=args.seed, horizon=args.horizon, warmup_steps=args.warmup,
         nested_outer=args.nested_outer, nested_inner=args.nested_inner,
-        max_copies_per_batch=args.max_copies_per_batch, false_alarm=args.false_alarm, executor=args.executor,
-        workers=args.workers, scheduler=args.scheduler, connect_timeout=args.connect_timeout,
+        max_copies_per_batch=args.max_copies_per_batch, false_alarm=args.false_alarm,
+    ), Execution(
+        executor=args.executor, workers=args.workers, scheduler=args.scheduler, connect_timeout=args.connect_timeout
     )  # fmt: skip
 
 
 def _flag(field: str) -> str:
     return FLAGS.get(field, "--" + field.replace("_", "-"))
-
-
-def _check_writable(out: Path, p: argparse.ArgumentParser) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".probe."):
-            pass
-    except OSError as error:
-        p.error(f"--out {out} is not a writable directory: {error.strerror or error}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,18 +130,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     explicit = {a.lstrip("-").split("=")[0].replace("-", "_") for a in argv if a.startswith("--")}
     try:
-        config = config_from(args, explicit)
-    except ScanConfigError as error:
-        p.error(f"{_flag(error.field)}: {error}")
-    except ValueError as error:  # measurement.samples.SamplingConfig's checks name their field
-        p.error(str(error))
+        config, execution = config_from(args, explicit)
+    except ArgumentError as error:
+        p.error(f"{_flag(error.name)}: {error}")
     try:
         checkpoint = checked_checkpoint(config)
     except ValueError as error:
         p.error(f"--policy {args.policy}: {error}")
-    _check_writable(args.out, p)
     try:
-        results = run_scan(config, progress=not args.no_progress, checkpoint=checkpoint)
+        check_writable_directory(args.out)
+    except ValueError as error:
+        p.error(str(error))
+    try:
+        results = run_scan(config, execution, progress=not args.no_progress, checkpoint=checkpoint)
     except SweepError as error:
         print(f"variance_scan: error: {error}", file=sys.stderr)
         return 2

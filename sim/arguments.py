@@ -1,4 +1,4 @@
-"""Argument checks in the project's one error format: ``name=value; allowed: ...``.
+"""Argument checks in the project's one error format: ``name=value; allowed: ...`` (an ``ArgumentError``).
 
 A bool is not an int here (``True`` is an ``int`` to Python, never a count to a user); numpy integers are. The
 checks raise before anything changes, so a caller's state is untouched by a rejected argument. They live in
@@ -26,10 +26,24 @@ def int_range(low: int | None, high: int | None) -> str:
     return "an int"
 
 
+class ArgumentError(ValueError):
+    """A rejected argument: the message is ``name=value; allowed: ...``, and ``name`` says which argument (a
+    command line turns it into its flag)."""
+
+    def __init__(self, name: str, value: object, allowed: str):
+        super().__init__(f"{name}={value!r}; allowed: {allowed}")
+        self.name = name
+
+
+def require(condition: bool, name: str, value: object, allowed: str) -> None:
+    """ArgumentError ``name=value; allowed: ...`` unless ``condition``."""
+    if not condition:
+        raise ArgumentError(name, value, allowed)
+
+
 def require_int(name: str, value: object, low: int | None = None, high: int | None = None, context: str = "") -> None:
-    """ValueError ``name=value; allowed: an int in [low, high)`` unless ``value`` is an int with low ≤ value < high
-    (either bound may be None: open). ``context`` is appended to the message (e.g. "for split='test'")."""
-    if is_int(value) and (low is None or value >= low) and (high is None or value < high):
-        return
-    suffix = f" {context}" if context else ""
-    raise ValueError(f"{name}={value!r}; allowed: {int_range(low, high)}{suffix}")
+    """ArgumentError ``name=value; allowed: an int in [low, high)`` unless ``value`` is an int with
+    low ≤ value < high (either bound may be None: open). ``context`` is appended to the message (e.g.
+    "for split='test'")."""
+    fits = is_int(value) and (low is None or value >= low) and (high is None or value < high)
+    require(fits, name, value, int_range(low, high) + (f" {context}" if context else ""))

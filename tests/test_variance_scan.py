@@ -12,7 +12,7 @@ import pytest
 
 import sim.atomic
 from dgpg_theory import variance_scan
-from dgpg_theory.measurement.scan import ScanConfig, run_scan, write_results
+from dgpg_theory.measurement.scan import Execution, ScanConfig, run_scan, write_results
 
 TINY = ["--samples", "8", "--replicates", "2", "--horizon", "5", "--warmup", "40", "--nested-outer", "2"]
 TINY += ["--nested-inner", "2", "--no-progress", "--workers", "1"]
@@ -68,18 +68,25 @@ def test_help_explains_every_flag(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--n", "1", "5"], "--n: n=1"),
-        (["--n", "5", "5"], "duplicates"),
+        (["--n", "1", "5"], "--n: n=1; allowed"),
+        (["--n", "5", "5"], "--n: n=(5, 5); allowed: distinct"),
         (["--n"], "--n"),
         (["--n", "5", "10", "--samples", "1"], "--samples: samples=1"),
-        (["--n", "5", "10", "--replicates", "1"], "--replicates: replicates=1"),
+        (["--n", "5", "10", "--replicates", "1"], "--replicates: replicates=1; allowed: an int ≥ 2"),
         (["--n", "5", "10", "--policy", "checkpoint:model.pt"], "checkpoint"),
         (["--n", "5", "10", "--policy", "mlp"], "--policy: policy='mlp'"),
-        (["--n", "5", "10", "--scheduler", "tcp://127.0.0.1:1"], "only with executor dask"),
-        (["--n", "5", "--warmup", "2300", "--horizon", "100"], "warmup_steps=2300 is too late"),
-        (["--n", "5", "--warmup", "1850"], "warmup_steps=1850 is too late"),
+        (
+            ["--n", "5", "10", "--scheduler", "tcp://127.0.0.1:1"],
+            "--scheduler: scheduler='tcp://127.0.0.1:1'; allowed: only with executor='dask'",
+        ),
+        (
+            ["--n", "5", "--warmup", "2300", "--horizon", "100"],
+            "--warmup: warmup_steps=2300; allowed: an int in [0, 1800)",
+        ),
+        (["--n", "5", "--warmup", "1850"], "--warmup: warmup_steps=1850; allowed"),
+        (["--n", "5", "--warmup", "-1"], "--warmup: warmup_steps=-1; allowed"),
         (["--n", "5", "10", "--connect-timeout", "-1"], "--connect-timeout: connect_timeout=-1"),
-        (["--n", "5", "10", "--max-copies-per-batch", "0"], "max_copies_per_batch=0"),
+        (["--n", "5", "10", "--max-copies-per-batch", "0"], "--max-copies-per-batch: max_copies_per_batch=0"),
         (["--n", "5", "10", "--hor", "10"], "unrecognized arguments"),
     ],
 )
@@ -137,10 +144,10 @@ def _cell_values(results: dict) -> np.ndarray:
 def test_same_seeds_give_the_same_numbers_on_a_pool_and_a_dask_local_cluster():
     from dask.distributed import LocalCluster
 
-    inline = run_scan(replace(TINY_CONFIG, executor="local", workers=1))
-    pool = run_scan(replace(TINY_CONFIG, executor="local", workers=2))
+    inline = run_scan(TINY_CONFIG, Execution("local", workers=1))
+    pool = run_scan(TINY_CONFIG, Execution("local", workers=2))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        dask = run_scan(replace(TINY_CONFIG, executor="dask", scheduler=cluster.scheduler_address))
+        dask = run_scan(TINY_CONFIG, Execution("dask", scheduler=cluster.scheduler_address))
     np.testing.assert_array_equal(_cell_values(inline), _cell_values(pool))
     np.testing.assert_array_equal(_cell_values(inline), _cell_values(dask))
     other_seed = run_scan(replace(TINY_CONFIG, seed=4))

@@ -8,6 +8,9 @@ with N. A ``scoring`` actor computes θ · φ(i, a) over the same 9 features in 
 default). An ``mlp`` actor has no closed-form score and is refused. A checkpoint policy ignores ``seed``: its
 parameters are the trained ones. Which parameters a closed form reads, and their shapes, is
 ``ppo.models.closed_form_parameters``, next to the modules that define them.
+
+``dgpg_theory.ppo`` (and so torch) is imported only when a checkpoint is read: a scan of a closed-form policy,
+and each of its workers, never pays torch's import time and memory.
 """
 
 from __future__ import annotations
@@ -17,8 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from dgpg_theory.measurement.policies import POLICY_NAMES, FlatLinearPolicy, Policy, ScoringPolicy, make_policy
-from dgpg_theory.ppo.checkpoint import load_checkpoint
-from dgpg_theory.ppo.models import CLOSED_FORM_MODELS, closed_form_parameters
 from sim.observations import SCORING_FEATURES
 from sim.scales import Scale, resolve_scale
 
@@ -47,6 +48,9 @@ def read_checkpoint(path: str) -> Checkpoint:
     """Load a trainer's ``best.pt`` or ``last.pt``; ValueError naming ``path`` if it is unreadable or not one.
 
     The model must be one of ``ppo.models.CLOSED_FORM_MODELS`` (an ``mlp`` actor has no closed-form score)."""
+    from dgpg_theory.ppo.checkpoint import load_checkpoint  # torch only when a checkpoint is read
+    from dgpg_theory.ppo.models import CLOSED_FORM_MODELS, closed_form_parameters
+
     state = load_checkpoint(path)
     config, actor = state["config"], state["actor"]
     if config["model"] not in CLOSED_FORM_MODELS:
@@ -97,11 +101,17 @@ def checkpoint_policy(checkpoint: Checkpoint, scale: Scale) -> Policy:
     return FlatLinearPolicy(weights, checkpoint.actor["shared.bias"], scale, name="checkpoint")
 
 
+def checkpoint_path(policy: str) -> str | None:
+    """PATH of a ``checkpoint:PATH`` policy name; None for any other name."""
+    return policy[len(CHECKPOINT_PREFIX) :] if policy.startswith(CHECKPOINT_PREFIX) else None
+
+
 def policy_from_name(name: str, scale: Scale, seed: int) -> Policy:
     """The policy a scan names: ``scoring``, ``uniform`` or ``flat`` (``policies.make_policy``, drawn from
     ``seed``) or ``checkpoint:PATH`` (the trained actor at PATH; ``seed`` is not used)."""
-    if name.startswith(CHECKPOINT_PREFIX):
-        return checkpoint_policy(read_checkpoint(name[len(CHECKPOINT_PREFIX) :]), scale)
+    path = checkpoint_path(name)
+    if path is not None:
+        return checkpoint_policy(read_checkpoint(path), scale)
     if name not in POLICY_NAMES:
         raise ValueError(f"policy={name!r} is unknown; allowed: {', '.join(POLICY_NAMES)} or {CHECKPOINT_PREFIX}PATH")
     return make_policy(name, scale, seed)

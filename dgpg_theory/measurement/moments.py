@@ -181,7 +181,7 @@ class Statistic:
     bootstrap interval (statistics.EstimateWithCI: variances are right-skewed, ρ is bounded), and, for a
     relative variance tr Cov / ‖Eĝ‖², the two statistics it divides (its interval is bounded by theirs)."""
 
-    value: Callable[[dict], float]
+    from_means: Callable[[dict], float]
     interval: str = "identity"
     ratio_of: tuple[str, str] | None = None
 
@@ -233,7 +233,7 @@ STATISTICS: dict[str, Statistic] = {
 def statistics_from_means(means: np.ndarray) -> dict[str, float]:
     """Every statistic of STATISTICS, by name, from a vector of column means (COLUMNS order)."""
     by_column = dict(zip(COLUMNS, means, strict=True))
-    return {name: statistic.value(by_column) for name, statistic in STATISTICS.items()}
+    return {name: statistic.from_means(by_column) for name, statistic in STATISTICS.items()}
 
 
 def replicate_table(cells: Sequence[CellMoments], scale: str) -> np.ndarray:

@@ -32,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dgpg_theory.measurement.policies import Policy, sample_categorical
+from sim.arguments import require, require_int
 from sim.env import BatchedEnv
 from sim.scales import Scale
 from sim.scenario import Scenario, make_scenario
@@ -68,23 +69,17 @@ class SamplingConfig:
     max_copies_per_batch: int | None = None
 
     def __post_init__(self) -> None:
-        if self.copies < 2:
-            raise ValueError(f"copies={self.copies} must be >= 2 (samples per agent)")
-        if not 0 < self.gamma < 1:
-            raise ValueError(f"gamma={self.gamma} must be in (0, 1)")
-        if self.horizon < 1 or self.warmup_steps < 0:
-            raise ValueError(f"horizon={self.horizon} must be >= 1 and warmup_steps={self.warmup_steps} >= 0")
-        if self.warmup_steps + 200 + self.horizon >= EPISODE_STEPS:
-            raise ValueError(f"warmup_steps + 200 + horizon must stay below the episode length {EPISODE_STEPS}")
-        if self.warmup_steps + 200 >= ARRIVAL_STEPS:  # the fork needs an arriving job; arrivals stop at 2000
-            raise ValueError(
-                f"warmup_steps={self.warmup_steps} is too late; allowed: warmup_steps + 200 < {ARRIVAL_STEPS} "
-                "(the largest replicate offset is 199 steps and jobs arrive only before step 2000)"
-            )
-        if self.max_copies_per_batch is not None and self.max_copies_per_batch < 1:
-            raise ValueError(f"max_copies_per_batch={self.max_copies_per_batch}; allowed: >= 1 (or None: automatic)")
-        if self.nested_outer < 2 or self.nested_inner < 2:
-            raise ValueError(f"nested_outer={self.nested_outer} and nested_inner={self.nested_inner} must be >= 2")
+        require_int("copies", self.copies, low=2, context="(samples per agent)")
+        require(0 < self.gamma < 1, "gamma", self.gamma, "in (0, 1)")
+        require_int("horizon", self.horizon, low=1, high=EPISODE_STEPS - 200 - self.warmup_steps,
+                    context="(warmup_steps + 200 + horizon must stay below the episode length)")  # fmt: skip
+        require_int("warmup_steps", self.warmup_steps, low=0, high=ARRIVAL_STEPS - 200,
+                    context="(the largest replicate offset is 199 steps and jobs arrive only before step 2000: the "
+                    "fork needs an arriving job)")  # fmt: skip
+        if self.max_copies_per_batch is not None:
+            require_int("max_copies_per_batch", self.max_copies_per_batch, low=1, context="or None (automatic)")
+        require_int("nested_outer", self.nested_outer, low=2)
+        require_int("nested_inner", self.nested_inner, low=2)
 
 
 @dataclass

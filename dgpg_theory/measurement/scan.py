@@ -1,11 +1,11 @@
 """A variance scan as a function: σ_J², σ_G², ρ, α* and the scaling laws of Theorem 4.2 over N.
 
-``ScanConfig`` says what to measure and how to run it (and rejects a bad value before anything runs);
-``run_scan(config)`` runs every cell (N, replicate) on an executor (measurement.sweep) and returns the results
-dict that results.json holds: per-N statistics and across-N slopes (measurement.moments) for every reward
-scaling, every cell's moments, and ``asdict(config)``. ``write_results`` writes results.json, results.csv and
-the figures (measurement.plots), each atomically; ``table`` is the text the CLI prints. What one cell samples
-is measurement.samples.
+``ScanConfig`` says what to measure, ``Execution`` where to run it (each rejects a bad value before anything
+runs); ``run_scan(config, execution)`` runs every cell (N, replicate) on an executor (measurement.sweep) and
+returns the results dict that results.json holds: per-N statistics and across-N slopes (measurement.moments)
+for every reward scaling, every cell's moments, and ``asdict(config)``. ``write_results`` writes results.json,
+results.csv and the figures (measurement.plots), each atomically; ``table`` is the text the CLI prints. What
+one cell samples is measurement.samples.
 """
 
 from __future__ import annotations
@@ -17,12 +17,18 @@ from pathlib import Path
 
 from dgpg_theory import _io
 from dgpg_theory.measurement import moments
-from dgpg_theory.measurement.checkpoints import CHECKPOINT_PREFIX, Checkpoint, checkpoint_policy, read_checkpoint
+from dgpg_theory.measurement.checkpoints import (
+    CHECKPOINT_PREFIX,
+    Checkpoint,
+    checkpoint_path,
+    checkpoint_policy,
+    read_checkpoint,
+)
 from dgpg_theory.measurement.policies import POLICY_NAMES
 from dgpg_theory.measurement.samples import DEFAULT_HORIZON, GAMMA, SamplingConfig
 from dgpg_theory.measurement.sweep import EXECUTORS, cell_specs, open_executor, run_cells
 from dgpg_theory.statistics import DEFAULT_FALSE_ALARM
-from sim.arguments import is_int
+from sim.arguments import ArgumentError, is_int, require, require_int
 from sim.scales import resolve_scale
 
 DEFAULT_N = (5, 10, 20, 50, 100, 200)
@@ -31,17 +37,11 @@ QUICK = {"n": (5, 10, 20), "samples": 48, "replicates": 3, "horizon": 60, "neste
 SLOPE_KEYS = ("sigma2_J", "sigma2_J_plain", "sigma2_G", "rel_var_J", "rel_var_G", "min_var")
 
 
-class ScanConfigError(ValueError):
-    """A ScanConfig field out of range; ``field`` names it (the CLI turns it into its flag)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
-
 @dataclass(frozen=True)
 class ScanConfig:
-    """Everything a scan depends on; results.json stores ``asdict`` of it. ``n`` is stored sorted."""
+    """What a scan measures: every field can change its numbers, and results.json stores ``asdict`` of it.
+    A bad value raises ``sim.arguments.ArgumentError`` (naming the field) before anything runs; ``n`` is stored
+    sorted."""
 
     n: tuple[int, ...] = DEFAULT_N  # server counts N (distinct, each a valid scale)
     samples: int = SamplingConfig.copies  # S: forked copies per snapshot (≥ 2)
@@ -54,42 +54,29 @@ class ScanConfig:
     warmup_steps: int = SamplingConfig.warmup_steps  # Best-Fit steps before the snapshot (+ an offset < 200)
     nested_outer: int = SamplingConfig.nested_outer  # own/cross split: fixed actions per cell
     nested_inner: int = SamplingConfig.nested_inner  # own/cross split: copies per fixed action
-    max_copies_per_batch: int | None = None  # memory bound on copies simulated at once (None: from N)
+    max_copies_per_batch: int | None = None  # copies simulated at once (None: from N); each chunk draws its seed
     false_alarm: float = DEFAULT_FALSE_ALARM  # of every interval and verdict
-    executor: str = "local"  # measurement.sweep.EXECUTORS
-    workers: int = 1  # local processes or LocalCluster workers
-    scheduler: str | None = None  # a Dask scheduler address (executor "dask" only)
-    connect_timeout: float = 10.0  # seconds to wait for the Dask scheduler
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "n", tuple(sorted(self.n)))
-        self._check_n()
-        self._check(is_int(self.samples) and self.samples >= 2, "samples", "S ≥ 2")
-        self._check(is_int(self.replicates) and self.replicates >= 2, "replicates", "R ≥ 2 (intervals need them)")
-        is_checkpoint = isinstance(self.policy, str) and self.policy.startswith(CHECKPOINT_PREFIX)
-        allowed_policies = f"{', '.join(POLICY_NAMES)} or {CHECKPOINT_PREFIX}PATH"
-        self._check(self.policy in POLICY_NAMES or is_checkpoint, "policy", allowed_policies)
-        self._check(self.reward_scale in moments.REWARD_SCALES, "reward_scale", ", ".join(moments.REWARD_SCALES))
-        self._check(is_int(self.seed) and self.seed >= 0, "seed", "an int ≥ 0")
-        self._check(0 < self.false_alarm < 1, "false_alarm", "in (0, 1)")
-        self._check(self.executor in EXECUTORS, "executor", ", ".join(EXECUTORS))
-        self._check(is_int(self.workers) and self.workers >= 1, "workers", "an int ≥ 1")
-        self._check(self.scheduler is None or self.executor == "dask", "scheduler", "only with executor dask")
-        self._check(self.connect_timeout > 0, "connect_timeout", "> 0 seconds")
-        self.sampling  # noqa: B018 - SamplingConfig checks gamma, horizon, warm-up and the nested sizes
-
-    def _check(self, condition: bool, field: str, allowed: str) -> None:
-        if not condition:
-            raise ScanConfigError(field, f"{field}={getattr(self, field)!r}; allowed: {allowed}")
-
-    def _check_n(self) -> None:
-        self._check(len(self.n) > 0, "n", "one or more distinct server counts N ≥ 2")
-        self._check(len(set(self.n)) == len(self.n), "n", "distinct server counts (no duplicates)")
+        require(isinstance(self.n, tuple | list) and all(is_int(n) for n in self.n), "n", self.n, "ints N ≥ 2")
+        object.__setattr__(self, "n", tuple(sorted(int(n) for n in self.n)))
+        require(len(self.n) > 0, "n", self.n, "one or more distinct server counts N ≥ 2")
+        require(len(set(self.n)) == len(self.n), "n", self.n, "distinct server counts (no duplicates)")
         for n in self.n:
             try:
                 resolve_scale(n)
             except ValueError as error:
-                raise ScanConfigError("n", f"n={n!r}: {error}") from error
+                raise ArgumentError("n", n, str(error)) from error
+        require_int("samples", self.samples, low=2)
+        require_int("replicates", self.replicates, low=2, context="(intervals come from replicates)")
+        is_checkpoint = isinstance(self.policy, str) and checkpoint_path(self.policy) is not None
+        allowed_policies = f"{', '.join(POLICY_NAMES)} or {CHECKPOINT_PREFIX}PATH"
+        require(self.policy in POLICY_NAMES or is_checkpoint, "policy", self.policy, allowed_policies)
+        require(self.reward_scale in moments.REWARD_SCALES, "reward_scale", self.reward_scale,
+                ", ".join(moments.REWARD_SCALES))  # fmt: skip
+        require_int("seed", self.seed, low=0)
+        require(0 < self.false_alarm < 1, "false_alarm", self.false_alarm, "in (0, 1)")
+        self.sampling  # noqa: B018 - SamplingConfig checks gamma, horizon, warm-up and the nested sizes
 
     @property
     def sampling(self) -> SamplingConfig:
@@ -101,24 +88,49 @@ class ScanConfig:
         )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Execution:
+    """Where a scan's cells run (measurement.sweep). It never changes a number: every cell draws from its own
+    seed (tested on a process pool and a Dask cluster), so results.json does not record it."""
+
+    executor: str = "local"  # measurement.sweep.EXECUTORS
+    workers: int = 1  # local processes, or LocalCluster workers for dask without a scheduler
+    scheduler: str | None = None  # a Dask scheduler address (executor "dask" only)
+    connect_timeout: float = 10.0  # seconds to wait for the Dask scheduler
+
+    def __post_init__(self) -> None:
+        require(self.executor in EXECUTORS, "executor", self.executor, ", ".join(EXECUTORS))
+        require_int("workers", self.workers, low=1)
+        require(self.scheduler is None or self.executor == "dask", "scheduler", self.scheduler,
+                "only with executor='dask'")  # fmt: skip
+        require(self.connect_timeout > 0, "connect_timeout", self.connect_timeout, "> 0 seconds")
+
+
 def checked_checkpoint(config: ScanConfig) -> Checkpoint | None:
     """The checkpoint of ``policy = checkpoint:PATH`` (None for another policy), read once and fitted to every
     N: ValueError before any cell runs if it is unreadable or does not fit one of them."""
-    if not config.policy.startswith(CHECKPOINT_PREFIX):
+    path = checkpoint_path(config.policy)
+    if path is None:
         return None
-    checkpoint = read_checkpoint(config.policy[len(CHECKPOINT_PREFIX) :])
+    checkpoint = read_checkpoint(path)
     for n in config.n:
         checkpoint_policy(checkpoint, resolve_scale(n))
     return checkpoint
 
 
-def run_scan(config: ScanConfig, progress: bool = False, checkpoint: Checkpoint | None = None) -> dict:
+def run_scan(
+    config: ScanConfig,
+    execution: Execution = Execution(),  # frozen: one shared default is safe
+    progress: bool = False,
+    checkpoint: Checkpoint | None = None,
+) -> dict:
     """Run every cell (N, replicate) and return the results dict written to results.json. ``checkpoint`` is
     ``checked_checkpoint(config)`` when the caller already has it (it is read here otherwise)."""
     start = time.perf_counter()
     checkpoint = checkpoint or checked_checkpoint(config)
     specs = cell_specs(config.n, config.replicates, config.policy, config.seed, config.sampling)
-    with open_executor(config.executor, config.workers, config.scheduler, config.connect_timeout) as pool:
+    pool_of = (execution.executor, execution.workers, execution.scheduler, execution.connect_timeout)
+    with open_executor(*pool_of) as pool:
         cells = run_cells(specs, pool, progress=progress)
     results = summarize(cells, config)
     if checkpoint is not None:
@@ -188,6 +200,7 @@ def write_results(results: dict, out: Path, plots: bool = True) -> list[Path]:
     from dgpg_theory.measurement import plots as figures  # matplotlib only when figures are drawn
 
     safe = plain_results(results)
+    out.mkdir(parents=True, exist_ok=True)
     written = figures.save_all(safe, out) if plots else []
     _io.write_csv(out / "results.csv", csv_rows(safe["per_n"]))
     _io.write_json(out / "results.json", safe)

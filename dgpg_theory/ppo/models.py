@@ -22,10 +22,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sim.observations import SCORING_FEATURES
+from sim.observations import SCORING_FEATURES, SERVER_FEATURES
 
 OWN_FEATURES = 4  # job CPU, job memory, time, agent index (H.2)
-SERVER_FEATURE_COUNT = 7
+SERVER_FEATURE_COUNT = len(SERVER_FEATURES)  # per action (H.2)
 
 
 def _gathered(function, shared: torch.Tensor, rows: torch.Tensor | None) -> torch.Tensor:

@@ -96,6 +96,7 @@ def plan(
     ns = tuple(n_values) if n_values else (QUICK_N if quick else FULL_N)[group]
     for n in ns:
         require_int("N", n, low=2)
+    ns = tuple(int(n) for n in ns)  # numpy ints would not survive the run cache's JSON
     if episodes is not None:
         require_int("episodes", episodes, low=1)
     require_int("seed", seed, low=0)
@@ -152,6 +153,16 @@ def expected_seconds(runs: Sequence[RunSpec]) -> float:
     return sum(run.episodes * seconds_per_episode(run.preset, run.n) for run in runs)
 
 
+def measured_text() -> str:
+    """MEASURED_SECONDS in words, per preset: "nn N=5/10/20/50: 8/10/18/68 s"."""
+    parts = []
+    for preset in dict.fromkeys(p for p, _ in MEASURED_SECONDS):
+        points = sorted((n, s) for (p, n), s in MEASURED_SECONDS.items() if p == preset)
+        ns, seconds = "/".join(str(n) for n, _ in points), "/".join(f"{s:g}" for _, s in points)
+        parts.append(f"{preset} N={ns}: {seconds} s")
+    return "; ".join(parts)
+
+
 def duration_text(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
@@ -188,7 +199,7 @@ def _same_config(directory: Path, spec: RunSpec) -> bool | None:
     path = directory / "config.json"
     if not path.exists():
         return None
-    return json.loads(path.read_text()) == json.loads(json.dumps(spec.config().to_dict()))
+    return json.loads(path.read_text()) == json.loads(_io.json_text(spec.config().to_dict()))
 
 
 def check_cache(out: Path, runs: Sequence[RunSpec], force: bool) -> None:
@@ -209,7 +220,7 @@ def is_finished(out: Path, spec: RunSpec) -> bool:
 
 def ensure_run(out: Path, spec: RunSpec, evaluate: bool, force: bool = False, progress: bool = True) -> RunRecord:
     """The finished run of ``spec``: reused from the cache, resumed from its last.pt, or trained."""
-    from dgpg_theory.ppo.trainer import Trainer  # torch loads only when something trains
+    from dgpg_theory.ppo.trainer import Trainer  # the trainer's own imports only when a run is touched
 
     directory = run_directory(out, spec)
     if force and directory.exists():
