@@ -18,6 +18,7 @@ from dgpg_theory._io import check_writable_directory, json_text
 from dgpg_theory.ppo.checkpoint import load_training_state
 from dgpg_theory.ppo.config import METHODS, MODELS, PRESETS, preset_config
 from dgpg_theory.ppo.trainer import Trainer
+from sim.kernels import QUEUE_MODELS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None, help="the run's seed (default 0)")
     parser.add_argument("--scenario-seed", type=int, default=None, help="seed of the scenario set (default 0)")
     parser.add_argument("--eval-mode", choices=("sample", "greedy"), default=None, help="test-time actions (sample)")
+    parser.add_argument(
+        "--queue-model", choices=sorted(QUEUE_MODELS), default=None,
+        help="who places a job: bounded-redispatch (default; local queues of 50, overflow re-dispatched by the "
+        "cluster manager) or binding (the agent's placement is final); sim/SPEC.md, Queue models",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: none, nothing is written)")
     parser.add_argument("--overwrite", action="store_true", help="allow --out to hold an earlier run")
     parser.add_argument(
@@ -66,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _overrides(args: argparse.Namespace) -> dict:
     names = {"episodes": "episodes", "rollouts": "rollouts", "parallel_envs": "parallel_envs", "model": "model",
              "alpha": "alpha", "k": "n_clusters", "seed": "seed", "scenario_seed": "scenario_seed",
-             "eval_mode": "eval_mode", "torch_threads": "torch_threads"}  # fmt: skip
+             "eval_mode": "eval_mode", "torch_threads": "torch_threads", "queue_model": "queue_model"}  # fmt: skip
     return {field: getattr(args, flag) for flag, field in names.items() if getattr(args, flag) is not None}
 
 
@@ -86,7 +92,8 @@ def _trainer(args: argparse.Namespace) -> Trainer:
         return Trainer(config, out_dir=args.out, progress=not args.json)
     state = load_training_state(args.resume, label="--resume")
     saved = state["config"]
-    fixed = ("--rollouts", "--parallel-envs", "--model", "--alpha", "--k", "--seed", "--scenario-seed", "--eval-mode")
+    fixed = ("--rollouts", "--parallel-envs", "--model", "--alpha", "--k", "--seed", "--scenario-seed", "--eval-mode",
+             "--queue-model")  # fmt: skip
     given = [flag for flag in fixed if getattr(args, flag[2:].replace("-", "_")) is not None]
     if given:
         raise ValueError(f"{', '.join(given)} cannot be changed on --resume (the checkpoint's config is kept)")

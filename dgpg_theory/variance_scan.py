@@ -37,6 +37,7 @@ from dgpg_theory.measurement.scan import (
 )
 from dgpg_theory.measurement.sweep import EXECUTORS, SweepError
 from sim.arguments import ArgumentError
+from sim.kernels import QUEUE_MODELS
 from sim.scales import MIN_SERVERS
 
 FLAGS = {"warmup_steps": "--warmup", "copies": "--samples"}  # fields whose flag is not --field-name
@@ -94,6 +95,9 @@ def parser() -> argparse.ArgumentParser:
     add("--quick", action="store_true", help=f"a small scan for notebooks and CI (≲ 1 min): N = {QUICK['n']}, "
         f"S = {QUICK['samples']}, R = {QUICK['replicates']}, H = {QUICK['horizon']}; explicit "
         "--n/--samples/--replicates/--horizon win")
+    add("--queue-model", choices=sorted(QUEUE_MODELS), default=DEFAULTS.queue_model, help="who places a job: "
+        "bounded-redispatch (local queues of 50, overflow re-dispatched by the cluster manager) or binding (the "
+        "agent's placement is final); sim/SPEC.md, Queue models. Default: %(default)s")
     add("--no-plots", action="store_true", help="skip the figures")
     add("--no-progress", action="store_true", help="no progress bar")
     # fmt: on
@@ -114,7 +118,7 @@ def config_from(args: argparse.Namespace, explicit: set[str]) -> tuple[ScanConfi
         n=tuple(args.n), samples=args.samples, replicates=args.replicates, policy=policy,
         reward_scale=args.reward_scale, seed=args.seed, horizon=args.horizon, warmup_steps=args.warmup,
         nested_outer=args.nested_outer, nested_inner=args.nested_inner,
-        max_copies_per_batch=args.max_copies_per_batch, false_alarm=args.false_alarm,
+        max_copies_per_batch=args.max_copies_per_batch, false_alarm=args.false_alarm, queue_model=args.queue_model,
     ), Execution(
         executor=args.executor, workers=args.workers, scheduler=args.scheduler, connect_timeout=args.connect_timeout
     )  # fmt: skip

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import analytical, kernels
-from sim.arguments import require_int
+from sim.arguments import require, require_int
 from sim.reward import RewardParts, shared_reward
 from sim.scenario import Scenario
 from sim.state import EnvState, initial_state
 from sim.workload import EPISODE_STEPS, sample_arrivals
 
+DEFAULT_QUEUE_MODEL = "bounded-redispatch"
 HEURISTIC_RULES = {"best-fit": kernels.RULE_BEST_FIT, "guidance-greedy": kernels.RULE_GUIDANCE_GREEDY}
 
 
@@ -58,9 +59,18 @@ class BatchedEnv:
 
     ``workload_seed=None`` draws each copy's jobs from its scenario's own seed (the same scenario gives the same
     job trace under any policy); an int gives every copy an independent stream spawned from that seed.
+    ``queue_model`` (SPEC.md, "Queue models"): ``bounded-redispatch`` — local queues of at most 50 jobs, overflow
+    to the global buffer, which the cluster manager re-dispatches over all servers — or ``binding`` — the agent's
+    placement is final: local queues have no limit, and the buffer holds only jobs that no server of the chosen
+    server or cluster can ever host.
     """
 
-    def __init__(self, scenarios: Sequence[Scenario], workload_seed: int | None = None):
+    def __init__(
+        self,
+        scenarios: Sequence[Scenario],
+        workload_seed: int | None = None,
+        queue_model: str = DEFAULT_QUEUE_MODEL,
+    ):
         scenarios = list(scenarios)
         if not scenarios:
             raise ValueError("scenarios=[] is empty; allowed: at least one Scenario (B ≥ 1)")
@@ -69,6 +79,8 @@ class BatchedEnv:
             raise ValueError(f"scenarios mix scales (N, K) = {sorted(shapes)}; allowed: one (N, K) per batch")
         if workload_seed is not None:
             require_int("workload_seed", workload_seed, low=0, context="or None")
+        require(queue_model in kernels.QUEUE_MODELS, "queue_model", queue_model, ", ".join(kernels.QUEUE_MODELS))
+        self.queue_model = queue_model
         self.scenarios = scenarios
         self.workload_seed = workload_seed
         self.n_servers, self.n_clusters = shapes.pop()
@@ -87,7 +99,7 @@ class BatchedEnv:
 
     def reset(self) -> Decision:
         """Empty clusters at t = 0, and the first arrivals."""
-        self.state = initial_state(self.scenarios, self._fresh_generators())
+        self.state = initial_state(self.scenarios, self._fresh_generators(), self.queue_model)
         self._begin_step()
         return self.decision
 
@@ -135,7 +147,7 @@ class BatchedEnv:
                 f"scenario {scenario.scale}/{scenario.split}/{scenario.index} does not match the snapshot's cluster; "
                 "allowed: the scenario the snapshot was taken from"
             )
-        env = cls([scenario] * int(copies))
+        env = cls([scenario] * int(copies), queue_model=snapshot.queue_model)
         env.state = snapshot.select(np.zeros(int(copies), dtype=np.int64))
         if seed is not None:
             children = np.random.SeedSequence(int(seed)).spawn(int(copies))
@@ -166,14 +178,16 @@ class BatchedEnv:
 
     def _advance(self, rule: int, actions: np.ndarray) -> StepResult:
         s, d = self.state, self.decision
-        s.ensure_buffer_room(int(np.diff(s.offsets).max(initial=0)))
+        most_jobs = int(np.diff(s.offsets).max(initial=0))  # every job of a copy may go to one place
+        s.ensure_buffer_room(most_jobs)
+        s.ensure_queue_room(most_jobs)
         n_agents = d.n_agents
         server = np.empty(n_agents, dtype=np.int64)
         outcome = np.empty(n_agents, dtype=np.int8)
         coefficient = np.empty(n_agents)
         kernels.place_jobs(
-            s.t, rule, s.job_cpu, s.job_mem, s.job_dur, s.offsets, actions, s.servers_per_cluster, s.order,
-            s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt, s.running, s.q_cpu, s.q_mem, s.q_dur,
+            s.t, rule, s.queue_limit, s.job_cpu, s.job_mem, s.job_dur, s.offsets, actions, s.servers_per_cluster,
+            s.order, s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt, s.running, s.q_cpu, s.q_mem, s.q_dur,
             s.q_head, s.q_len, s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, d.x, d.x_ref, s.capacity_share,
             s.resource_scale, server, outcome, coefficient,
         )  # fmt: skip
@@ -190,8 +204,8 @@ class BatchedEnv:
             self._set_jobs([])
             return
         kernels.housekeeping(
-            s.t, s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt, s.running, s.q_cpu, s.q_mem,
-            s.q_dur, s.q_head, s.q_len, s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, s.completed,
+            s.t, s.queue_limit, s.redispatch, s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt, s.running,
+            s.q_cpu, s.q_mem, s.q_dur, s.q_head, s.q_len, s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, s.completed,
         )  # fmt: skip
         self._set_jobs([sample_arrivals(rng, s.t, rate) for rng, rate in zip(s.rngs, s.arrival_rate, strict=True)])
 

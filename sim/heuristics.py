@@ -8,22 +8,29 @@ from collections.abc import Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from sim.env import BatchedEnv
+from sim.env import DEFAULT_QUEUE_MODEL, BatchedEnv
 from sim.scenario import Scenario
 from sim.workload import EPISODE_STEPS
 
 POLICIES = ("best-fit", "random", "guidance-greedy")
 
 
-def run_episodes(scenarios: Sequence[Scenario], policy: str, seed: int = 0, progress: bool = False) -> np.ndarray:
+def run_episodes(
+    scenarios: Sequence[Scenario],
+    policy: str,
+    seed: int = 0,
+    progress: bool = False,
+    queue_model: str = DEFAULT_QUEUE_MODEL,
+) -> np.ndarray:
     """One full episode per scenario, all batched; returns each episode's mean per-step reward [B].
 
     'random' picks uniformly among the K actions (a server for N ≤ 20; a cluster, then Best-Fit inside it,
-    above); ``seed`` seeds only that choice: the job traces come from the scenarios.
+    above); ``seed`` seeds only that choice: the job traces come from the scenarios. ``queue_model``: see
+    ``BatchedEnv``.
     """
     if policy not in POLICIES:
         raise ValueError(f"policy={policy!r} is unknown; allowed: {', '.join(POLICIES)}")
-    env = BatchedEnv(scenarios)
+    env = BatchedEnv(scenarios, queue_model=queue_model)
     decision = env.reset()
     rng = np.random.default_rng(seed)
     total = np.zeros(env.n_copies)

@@ -12,7 +12,12 @@ import numba as nb
 import numpy as np
 
 WHEEL_SLOTS = 256  # > the longest service time, 150 / 0.70 = 214 steps
-QUEUE_SLOTS = 50  # local FIFO queue capacity per server (the observation clips queue length at 50, H.2)
+QUEUE_SLOTS = 50  # bounded-redispatch: local queue capacity per server (the observation clips queue length at 50)
+UNBOUNDED_QUEUE = np.iinfo(np.int32).max  # binding: a local queue has no capacity limit
+
+# Queue models (SPEC.md, "Queue models"): the limit of a local queue, and whether the cluster manager
+# re-dispatches the global buffer at the start of each step.
+QUEUE_MODELS = {"bounded-redispatch": (QUEUE_SLOTS, True), "binding": (UNBOUNDED_QUEUE, False)}
 
 RULE_AGENT = 0  # the agent's action picks a cluster; Best-Fit inside it (H.2)
 RULE_BEST_FIT = 1  # the Best-Fit heuristic over all servers
@@ -66,7 +71,8 @@ def _committed_share(b, j, cap, used, queued):
 
 @_jit
 def _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued):
-    pos = (q_head[b, j] + q_len[b, j]) % QUEUE_SLOTS
+    """Append a job to server j's local queue, a ring buffer of ``q_cpu.shape[2]`` slots (the caller made room)."""
+    pos = (q_head[b, j] + q_len[b, j]) % q_cpu.shape[2]
     q_cpu[b, j, pos] = cpu
     q_mem[b, j, pos] = mem
     q_dur[b, j, pos] = duration
@@ -88,12 +94,12 @@ def _best_fit_server(b, cpu, mem, candidates, cap, used, q_len):
 
 
 @_jit
-def _least_loaded_server(b, cpu, mem, candidates, cap, share, q_len, admissible_only):
+def _least_loaded_server(b, cpu, mem, candidates, cap, share, q_len, admissible_only, limit):
     """Smallest committed dominant share (``share``, kept current by the caller); with ``admissible_only``,
-    among servers that can ever host the job and whose queue has room. -1 if none."""
+    among servers that can ever host the job and whose queue has room (fewer than ``limit`` jobs). -1 if none."""
     best, best_share = -1, np.inf
     for j in candidates:
-        if admissible_only and (cpu > cap[b, j, 0] or mem > cap[b, j, 1] or q_len[b, j] >= QUEUE_SLOTS):
+        if admissible_only and (cpu > cap[b, j, 0] or mem > cap[b, j, 1] or q_len[b, j] >= limit):
             continue
         if share[j] < best_share:
             best, best_share = j, share[j]
@@ -117,9 +123,9 @@ def _open_servers(b, q_len):
 
 
 @_jit
-def _servers_with_room(b, q_len):
+def _servers_with_room(b, q_len, limit):
     """Servers whose local queue has room, in index order (the order of least-loaded ties)."""
-    return np.nonzero(q_len[b] < QUEUE_SLOTS)[0].astype(np.int32)
+    return np.nonzero(q_len[b] < limit)[0].astype(np.int32)
 
 
 @_jit
@@ -140,27 +146,28 @@ def _holds_free_max(b, j, cap, used, free_cpu, free_mem):
 
 
 @_jit
-def _filled_room_max(b, j, cap, q_len, room_cpu, room_mem):
+def _filled_room_max(b, j, cap, q_len, room_cpu, room_mem, limit):
     """Whether an enqueue just filled server j's queue while j attained a largest-capacity-with-room bound."""
-    return q_len[b, j] == QUEUE_SLOTS and (cap[b, j, 0] == room_cpu or cap[b, j, 1] == room_mem)
+    return q_len[b, j] == limit and (cap[b, j, 0] == room_cpu or cap[b, j, 1] == room_mem)
 
 
 @_jit
-def _largest_with_room(b, cap, q_len):
+def _largest_with_room(b, cap, q_len, limit):
     """Largest CPU and largest memory capacity over servers whose local queue has room."""
     room_cpu, room_mem = -1, -1
     for j in range(q_len.shape[1]):
-        if q_len[b, j] < QUEUE_SLOTS:
+        if q_len[b, j] < limit:
             room_cpu = max(room_cpu, cap[b, j, 0])
             room_mem = max(room_mem, cap[b, j, 1])
     return room_cpu, room_mem
 
 
 def _housekeeping(
-    t, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued,
-    g_cpu, g_mem, g_dur, g_len, completed,
+    t, queue_limit, redispatch, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len,
+    queued, g_cpu, g_mem, g_dur, g_len, completed,
 ):  # fmt: skip
-    """Start of step t: release finished jobs, start local-queue heads that fit (FIFO), re-dispatch the buffer."""
+    """Start of step t: release finished jobs, start local-queue heads that fit (FIFO), and, if ``redispatch``
+    (bounded-redispatch), re-dispatch the buffer."""
     n_copies, n_servers = used.shape[0], used.shape[1]
     slot = t % WHEEL_SLOTS
     for b in nb.prange(n_copies):
@@ -180,20 +187,21 @@ def _housekeeping(
                 cpu, mem = q_cpu[b, j, h], q_mem[b, j, h]
                 if used[b, j, 0] + cpu > cap[b, j, 0] or used[b, j, 1] + mem > cap[b, j, 1]:
                     break  # strict FIFO: the head blocks the queue until it fits
-                q_head[b, j] = (h + 1) % QUEUE_SLOTS
+                q_head[b, j] = (h + 1) % q_cpu.shape[2]
                 q_len[b, j] -= 1
                 queued[b, j, 0] -= cpu
                 queued[b, j, 1] -= mem
                 _start_job(b, j, cpu, mem, q_dur[b, j, h], t, eta, used, wheel_res, wheel_cnt, running)
-        _redispatch_buffer(
-            b, t, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued,
-            g_cpu, g_mem, g_dur, g_len,
-        )  # fmt: skip
+        if redispatch:
+            _redispatch_buffer(
+                b, t, queue_limit, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head,
+                q_len, queued, g_cpu, g_mem, g_dur, g_len,
+            )  # fmt: skip
 
 
 @_jit
 def _redispatch_buffer(
-    b, t, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued,
+    b, t, limit, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued,
     g_cpu, g_mem, g_dur, g_len,
 ):  # fmt: skip
     """The cluster manager re-dispatches copy b's buffer FIFO: start where the job fits now (Best-Fit), else join
@@ -203,9 +211,9 @@ def _redispatch_buffer(
     # server attaining it.
     kept = 0
     open_servers = _open_servers(b, q_len)  # placements only close servers: stays a valid superset
-    room_servers = _servers_with_room(b, q_len)  # likewise: queues only fill here
+    room_servers = _servers_with_room(b, q_len, limit)  # likewise: queues only fill here
     free_cpu, free_mem = _largest_free(b, cap, used, q_len)
-    room_cpu, room_mem = _largest_with_room(b, cap, q_len)
+    room_cpu, room_mem = _largest_with_room(b, cap, q_len, limit)
     share = _committed_shares(b, cap, used, queued) if g_len[b] > 0 else np.empty(0)
     for g in range(g_len[b]):
         if free_cpu < 0 and room_cpu < 0:  # no open server, no queue with room: nothing else can move
@@ -228,15 +236,15 @@ def _redispatch_buffer(
                 free_cpu, free_mem = _largest_free(b, cap, used, q_len)
             continue
         if cpu <= room_cpu and mem <= room_mem:
-            j = _least_loaded_server(b, cpu, mem, room_servers, cap, share, q_len, True)
+            j = _least_loaded_server(b, cpu, mem, room_servers, cap, share, q_len, True, limit)
         if j >= 0:
             closes = q_len[b, j] == 0 and _holds_free_max(b, j, cap, used, free_cpu, free_mem)
             _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
             share[j] = _committed_share(b, j, cap, used, queued)
             if closes:
                 free_cpu, free_mem = _largest_free(b, cap, used, q_len)
-            if _filled_room_max(b, j, cap, q_len, room_cpu, room_mem):
-                room_cpu, room_mem = _largest_with_room(b, cap, q_len)
+            if _filled_room_max(b, j, cap, q_len, room_cpu, room_mem, limit):
+                room_cpu, room_mem = _largest_with_room(b, cap, q_len, limit)
         else:
             g_cpu[b, kept], g_mem[b, kept], g_dur[b, kept] = cpu, mem, duration
             kept += 1
@@ -244,11 +252,13 @@ def _redispatch_buffer(
 
 
 @_jit
-def _guidance_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, admissible_only):
+def _guidance_choice(
+    b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, admissible_only, limit
+):  # fmt: skip
     """Server minimizing the guidance coefficient ⟨x − x̃, z⟩ (Eq 9, App. D) on the current load."""
     best, best_score = -1, np.inf
     for j in range(used.shape[1]):
-        if admissible_only and (cpu > cap[b, j, 0] or mem > cap[b, j, 1] or q_len[b, j] >= QUEUE_SLOTS):
+        if admissible_only and (cpu > cap[b, j, 0] or mem > cap[b, j, 1] or q_len[b, j] >= limit):
             continue
         dev_cpu = used[b, j, 0] + queued[b, j, 0] - capacity_share[b, j, 0] * load[0]
         dev_mem = used[b, j, 1] + queued[b, j, 1] - capacity_share[b, j, 1] * load[1]
@@ -259,13 +269,15 @@ def _guidance_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, reso
 
 
 @_jit
-def _guidance_greedy_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load):
+def _guidance_greedy_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, limit):
     """(server, outcome) under guidance-greedy: the admissible server with the smallest guidance coefficient; the
     job starts there if it fits now, else joins its queue. With no admissible server the job is buffered and
     recorded on the server with the smallest coefficient over all servers (the one it was meant for)."""
-    server = _guidance_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, True)
+    server = _guidance_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, True, limit)
     if server < 0:
-        meant_for = _guidance_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, False)
+        meant_for = _guidance_choice(
+            b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, False, limit
+        )
         return meant_for, OUTCOME_BUFFERED
     if _fits_now(b, server, cpu, mem, cap, used, q_len):
         return server, OUTCOME_STARTED
@@ -273,7 +285,9 @@ def _guidance_greedy_choice(b, cpu, mem, cap, used, queued, q_len, capacity_shar
 
 
 @_jit
-def _best_fit_choice(b, cpu, mem, start_candidates, queue_candidates, may_queue, meant_for, cap, used, q_len, share):
+def _best_fit_choice(
+    b, cpu, mem, start_candidates, queue_candidates, may_queue, meant_for, cap, used, q_len, share, limit
+):  # fmt: skip
     """(server, outcome) under Best-Fit: start on the most utilized of ``start_candidates`` where the job fits now;
     else, if ``may_queue``, join the least-loaded queue with room among ``queue_candidates``; else buffer the job,
     recorded on ``meant_for`` when the caller knows it (≥ 0), else on the least-loaded of ``queue_candidates``."""
@@ -281,11 +295,11 @@ def _best_fit_choice(b, cpu, mem, start_candidates, queue_candidates, may_queue,
     if server >= 0:
         return server, OUTCOME_STARTED
     if may_queue:
-        server = _least_loaded_server(b, cpu, mem, queue_candidates, cap, share, q_len, True)
+        server = _least_loaded_server(b, cpu, mem, queue_candidates, cap, share, q_len, True, limit)
         if server >= 0:
             return server, OUTCOME_QUEUED
     if meant_for < 0:
-        meant_for = _least_loaded_server(b, cpu, mem, queue_candidates, cap, share, q_len, False)
+        meant_for = _least_loaded_server(b, cpu, mem, queue_candidates, cap, share, q_len, False, limit)
     return meant_for, OUTCOME_BUFFERED
 
 
@@ -316,46 +330,49 @@ def _guidance_coefficient(b, j, cpu, mem, x, x_ref, resource_scale):
 
 
 def _place_jobs(
-    t, rule, job_cpu, job_mem, job_dur, offsets, actions, servers_per_cluster, order, cap, eta, used,
+    t, rule, queue_limit, job_cpu, job_mem, job_dur, offsets, actions, servers_per_cluster, order, cap, eta, used,
     wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued, g_cpu, g_mem, g_dur, g_len,
     x, x_ref, capacity_share, resource_scale, out_server, out_outcome, out_coefficient,
 ):  # fmt: skip
     """Place this step's jobs, copy by copy, in agent order: the rule's chooser picks (server, outcome), then the
-    job starts, queues or is buffered. Records each job's server (where it started or queued; for a buffered job,
-    the server it was meant for), outcome, and guidance coefficient c = ⟨x_t − x̃_t, z⟩ on the decision-time state
-    (Eq 9, App. D)."""
+    job starts, queues (on a queue holding fewer than ``queue_limit`` jobs) or is buffered. Records each job's
+    server (where it started or queued; for a buffered job, the server it was meant for), outcome, and guidance
+    coefficient c = ⟨x_t − x̃_t, z⟩ on the decision-time state (Eq 9, App. D)."""
     n_copies, n_servers = used.shape[0], used.shape[1]
     all_servers = np.arange(n_servers).astype(np.int32)
     for b in nb.prange(n_copies):
         load = _committed_load(b, used, queued)
         open_servers = _open_servers(b, q_len)  # enqueues only close servers: stays a valid superset
-        room_cpu, room_mem = _largest_with_room(b, cap, q_len)  # a bound, refreshed after each enqueue
+        room_cpu, room_mem = _largest_with_room(b, cap, q_len, queue_limit)  # a bound, refreshed after enqueues
         share = _committed_shares(b, cap, used, queued) if rule != RULE_GUIDANCE_GREEDY else np.empty(0)
         least_loaded_anywhere = -1  # Best-Fit's server for buffered jobs, cached; invalid (-1) after any placement
         for a in range(offsets[b], offsets[b + 1]):
             cpu, mem, duration = job_cpu[a], job_mem[a], job_dur[a]
             if rule == RULE_GUIDANCE_GREEDY:
                 server, outcome = _guidance_greedy_choice(
-                    b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load
+                    b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, queue_limit
                 )
             elif rule == RULE_AGENT:
                 first = actions[a] * servers_per_cluster
                 cluster = order[b, first : first + servers_per_cluster]
-                server, outcome = _best_fit_choice(b, cpu, mem, cluster, cluster, True, -1, cap, used, q_len, share)
+                server, outcome = _best_fit_choice(
+                    b, cpu, mem, cluster, cluster, True, -1, cap, used, q_len, share, queue_limit
+                )
             else:
                 # Over all servers, where only open ones can start the job; when no queue with room is large
                 # enough (the bound), the least-loaded search is skipped and the job is buffered.
                 may_queue = cpu <= room_cpu and mem <= room_mem
                 server, outcome = _best_fit_choice(
-                    b, cpu, mem, open_servers, all_servers, may_queue, least_loaded_anywhere, cap, used, q_len, share
-                )
+                    b, cpu, mem, open_servers, all_servers, may_queue, least_loaded_anywhere, cap, used, q_len, share,
+                    queue_limit,
+                )  # fmt: skip
                 least_loaded_anywhere = server if outcome == OUTCOME_BUFFERED else -1
             if outcome == OUTCOME_STARTED:
                 _start_job(b, server, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running)
             elif outcome == OUTCOME_QUEUED:
                 _enqueue(b, server, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
-                if _filled_room_max(b, server, cap, q_len, room_cpu, room_mem):
-                    room_cpu, room_mem = _largest_with_room(b, cap, q_len)
+                if _filled_room_max(b, server, cap, q_len, room_cpu, room_mem, queue_limit):
+                    room_cpu, room_mem = _largest_with_room(b, cap, q_len, queue_limit)
             else:
                 _buffer_job(b, cpu, mem, duration, g_cpu, g_mem, g_dur, g_len)
             if outcome != OUTCOME_BUFFERED:
@@ -375,13 +392,13 @@ housekeeping_parallel, housekeeping_serial = _pjit(_housekeeping), _jit(_houseke
 place_jobs_parallel, place_jobs_serial = _pjit(_place_jobs), _jit(_place_jobs)
 
 
-def housekeeping(t, cap, *rest) -> None:
+def housekeeping(t, queue_limit, redispatch, cap, *rest) -> None:
     """Start of step t for every copy (see ``_housekeeping``)."""
     kernel = housekeeping_parallel if cap.shape[0] >= PARALLEL_MIN_COPIES else housekeeping_serial
-    kernel(t, cap, *rest)
+    kernel(t, queue_limit, redispatch, cap, *rest)
 
 
-def place_jobs(t, rule, job_cpu, job_mem, job_dur, offsets, *rest) -> None:
+def place_jobs(t, rule, queue_limit, job_cpu, job_mem, job_dur, offsets, *rest) -> None:
     """Place step t's jobs in every copy (see ``_place_jobs``)."""
     kernel = place_jobs_parallel if len(offsets) - 1 >= PARALLEL_MIN_COPIES else place_jobs_serial
-    kernel(t, rule, job_cpu, job_mem, job_dur, offsets, *rest)
+    kernel(t, rule, queue_limit, job_cpu, job_mem, job_dur, offsets, *rest)

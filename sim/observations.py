@@ -22,7 +22,6 @@ from functools import cache
 import numpy as np
 
 from sim.catalog import MAX_MEMORY_GB, MAX_VCPUS, TYPE_CAPACITY, TYPE_EFFICIENCY, TYPE_WEIGHTS
-from sim.kernels import QUEUE_SLOTS
 from sim.scales import Scale
 from sim.state import EnvState
 from sim.workload import CPU_INTENSIVE, EPISODE_STEPS, MEMORY_INTENSIVE, mean_service_steps, workload_moments
@@ -30,6 +29,7 @@ from sim.workload import CPU_INTENSIVE, EPISODE_STEPS, MEMORY_INTENSIVE, mean_se
 SERVER_FEATURES = ("cpu_util", "mem_util", "queue", "eta_cpu", "eta_mem", "cpu_capacity", "mem_capacity")
 JOB_FEATURES = ("cpu_demand", "mem_demand")
 CLUSTER_STATISTICS = 28
+QUEUE_CLIP = 50  # H.2: "local queue length (clipped at 50)"
 IMBALANCE_MARGIN = 0.1  # a server is CPU-heavy when its CPU utilization exceeds memory's by this much
 SCORING_FEATURES = len(SERVER_FEATURES) + len(JOB_FEATURES)  # 7 per-action features + 2 interactions
 
@@ -62,7 +62,7 @@ def observation_size(scale: Scale) -> int:
 def server_features(state: EnvState) -> np.ndarray:
     """[B, N, 7] per-server features (H.2), in server index order."""
     util = state.used / state.capacity
-    queue = np.minimum(state.q_len, QUEUE_SLOTS)[..., None] / QUEUE_SLOTS
+    queue = np.minimum(state.q_len, QUEUE_CLIP)[..., None] / QUEUE_CLIP
     capacity = state.capacity / np.array([MAX_VCPUS * 1000.0, MAX_MEMORY_GB * 1000.0])
     return np.concatenate([util, queue, state.efficiency, capacity], axis=-1)
 
@@ -139,7 +139,7 @@ def cluster_statistics(state: EnvState, scale: Scale) -> np.ndarray:
     cpu_u, mem_u = (by_cluster(state.used[..., k] / state.capacity[..., k]) for k in (0, 1))
     committed = (state.used + state.queued) / state.capacity
     overloaded = by_cluster(committed.max(axis=-1)) > 1.0
-    queue = by_cluster(np.minimum(state.q_len, QUEUE_SLOTS).astype(np.float64)) / QUEUE_SLOTS
+    queue = by_cluster(np.minimum(state.q_len, QUEUE_CLIP).astype(np.float64)) / QUEUE_CLIP
     eta_cpu = by_cluster(state.efficiency[..., 0])
     # "total" queue congestion: the queued demand as a share of the cluster's capacity, dominant resource, clipped
     # at 1 like the queue length at 50 (the mean normalized queue length is already the "mean" column).

@@ -55,8 +55,9 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo.utils.env import ParallelEnv
 
-from sim.arguments import require_int
-from sim.env import BatchedEnv, Decision, StepResult
+from sim.arguments import require, require_int
+from sim.env import DEFAULT_QUEUE_MODEL, BatchedEnv, Decision, StepResult
+from sim.kernels import QUEUE_MODELS
 from sim.observations import observation_size, observations
 from sim.scales import Scale, resolve_scale
 from sim.scenario import SPLIT_SIZES, Scenario, make_scenario
@@ -79,10 +80,12 @@ def parallel_env(
     scenario: int = 0,
     scenario_seed: int = 0,
     render_mode: str | None = None,
+    queue_model: str = DEFAULT_QUEUE_MODEL,
 ) -> CloudSchedulingEnv:
     """The ParallelEnv of scenario ``scenario`` of ``split`` at ``scale`` (a Table 5 name or N; K optional).
 
-    The scenario is the one ``load_scenarios(scale, split, scenario_seed)[scenario]`` returns.
+    The scenario is the one ``load_scenarios(scale, split, scenario_seed)[scenario]`` returns; ``queue_model``
+    is BatchedEnv's (sim/SPEC.md, "Queue models").
     """
     if split not in SPLIT_SIZES:
         raise ValueError(f"split={split!r} is not allowed; allowed: {', '.join(SPLIT_SIZES)}")
@@ -90,7 +93,8 @@ def parallel_env(
     require_int("scenario", scenario, low=0, high=size, context=f"for split={split!r}")
     require_int("scenario_seed", scenario_seed, low=0)
     sc = resolve_scale(scale, n_clusters)
-    return CloudSchedulingEnv(make_scenario(sc, split, int(scenario), int(scenario_seed)), render_mode=render_mode)
+    picked = make_scenario(sc, split, int(scenario), int(scenario_seed))
+    return CloudSchedulingEnv(picked, render_mode=render_mode, queue_model=queue_model)
 
 
 def _derived_workload_seed(seed: int, episode: int) -> int:
@@ -107,9 +111,11 @@ class CloudSchedulingEnv(ParallelEnv[AgentID, np.ndarray, int]):
         "render_modes": list(RENDER_MODES),
     }
 
-    def __init__(self, scenario: Scenario, render_mode: str | None = None):
+    def __init__(self, scenario: Scenario, render_mode: str | None = None, queue_model: str = DEFAULT_QUEUE_MODEL):
         if not isinstance(scenario, Scenario):
             raise ValueError(f"scenario={scenario!r} must be a sim.scenario.Scenario")
+        require(queue_model in QUEUE_MODELS, "queue_model", queue_model, ", ".join(QUEUE_MODELS))
+        self.queue_model = queue_model
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"render_mode={render_mode!r} is not supported; allowed: None, {', '.join(RENDER_MODES)}")
         self.scenario = scenario
@@ -156,7 +162,7 @@ class CloudSchedulingEnv(ParallelEnv[AgentID, np.ndarray, int]):
             raise ValueError(f"options={options!r} must be None or a dict (this environment defines no options)")
         self._workload_seed = self._next_workload_seed(seed)
         self._possible_agents = None
-        self.simulator = BatchedEnv([self.scenario], workload_seed=self._workload_seed)
+        self.simulator = BatchedEnv([self.scenario], workload_seed=self._workload_seed, queue_model=self.queue_model)
         self.simulator.reset()
         self._skip_steps_without_arrivals()  # r_t = 0 before the first arrival: nothing is lost
         return self._begin_decision(), self._arrival_infos()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.kernels import QUEUE_SLOTS
+from sim.kernels import QUEUE_MODELS
 from sim.reward import ENERGY_WEIGHT, QUEUE_WEIGHT
 from sim.scenario import Scenario
 from sim.workload import Jobs, service_steps
@@ -22,12 +22,14 @@ class Server:
     used: list[int] = field(default_factory=lambda: [0, 0])
     queue: deque = field(default_factory=deque)  # (cpu, mem, duration), FIFO
     running: list = field(default_factory=list)  # (finish step, cpu, mem)
+    queue_limit: int = QUEUE_MODELS["bounded-redispatch"][0]
 
     def fits_now(self, cpu: int, mem: int) -> bool:
         return not self.queue and self.used[0] + cpu <= self.capacity[0] and self.used[1] + mem <= self.capacity[1]
 
     def can_ever_host(self, cpu: int, mem: int) -> bool:
-        return cpu <= self.capacity[0] and mem <= self.capacity[1] and len(self.queue) < QUEUE_SLOTS
+        """Large enough for the job, with room in the queue (binding: a queue always has room)."""
+        return cpu <= self.capacity[0] and mem <= self.capacity[1] and len(self.queue) < self.queue_limit
 
     def utilization(self) -> float:
         return 0.5 * (self.used[0] / self.capacity[0] + self.used[1] / self.capacity[1])
@@ -48,10 +50,12 @@ class Server:
 class ReferenceCluster:
     """One copy of the environment, stepped by hand: ``housekeeping(t)`` then ``place(...)``."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, queue_model: str = "bounded-redispatch"):
         cap, eff = scenario.capacity, scenario.efficiency
+        limit, self.redispatch = QUEUE_MODELS[queue_model]
         self.servers = [
-            Server((int(c[0]), int(c[1])), (float(e[0]), float(e[1]))) for c, e in zip(cap, eff, strict=True)
+            Server((int(c[0]), int(c[1])), (float(e[0]), float(e[1])), queue_limit=limit)
+            for c, e in zip(cap, eff, strict=True)
         ]
         self.order = [int(j) for j in scenario.cluster_order()]
         self.per_cluster = scenario.n_servers // scenario.n_clusters
@@ -70,6 +74,8 @@ class ReferenceCluster:
             self.completed += len(done)
             while s.queue and s.used[0] + s.queue[0][0] <= s.capacity[0] and s.used[1] + s.queue[0][1] <= s.capacity[1]:
                 s.start(t, *s.queue.popleft())
+        if not self.redispatch:  # binding: nobody moves a job an agent placed; the buffer only waits
+            return
         waiting, self.buffer = self.buffer, []
         everywhere = range(len(self.servers))
         for cpu, mem, duration in waiting:

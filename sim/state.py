@@ -12,10 +12,14 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.kernels import QUEUE_SLOTS, WHEEL_SLOTS
+from sim.kernels import QUEUE_MODELS, QUEUE_SLOTS, WHEEL_SLOTS
 from sim.scenario import Scenario
 
 INITIAL_BUFFER_SLOTS = 64
+# The binding model's local queues are rings of one common length per batch, B × N × Q slots of 16 bytes: a
+# single long queue sizes them all. Past this size growing them is refused with a clear error rather than left to
+# the out-of-memory killer (measured: a random policy at N = 1500, B = 256 needed > 24 GB).
+MAX_QUEUE_BYTES = 8 * 2**30
 
 
 @dataclass
@@ -30,13 +34,14 @@ class EnvState:
     resource_scale: np.ndarray  # [B, 2] float64: mean server capacity, the unit of x, x̃, z
     arrival_rate: np.ndarray  # [B] λ̄
     servers_per_cluster: int
+    queue_model: str  # a key of kernels.QUEUE_MODELS (SPEC.md, "Queue models")
     # dynamic
     t: int
     used: np.ndarray  # [B, N, 2] int32, demand of running jobs
     running: np.ndarray  # [B, N] int32
     wheel_res: np.ndarray  # [B, W, N, 2] int32, demand released at step ≡ slot (mod W); a slot is contiguous
     wheel_cnt: np.ndarray  # [B, W, N] int32
-    q_cpu: np.ndarray  # [B, N, Q] int32, ring buffers
+    q_cpu: np.ndarray  # [B, N, Q] int32, ring buffers (Q grows as needed under the binding model)
     q_mem: np.ndarray
     q_dur: np.ndarray  # [B, N, Q] float64, base duration
     q_head: np.ndarray  # [B, N] int32
@@ -72,7 +77,7 @@ class EnvState:
         picked = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("t", "servers_per_cluster"):
+            if f.name in ("t", "servers_per_cluster", "queue_model"):
                 picked[f.name] = value
             elif f.name == "rngs":
                 picked[f.name] = [_copy.deepcopy(value[c]) for c in copies]
@@ -87,6 +92,39 @@ class EnvState:
         picked["offsets"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         return EnvState(**picked)
 
+    @property
+    def queue_limit(self) -> int:
+        """The most jobs a local queue may hold under this state's queue model."""
+        return QUEUE_MODELS[self.queue_model][0]
+
+    @property
+    def redispatch(self) -> bool:
+        """Whether the cluster manager re-dispatches the global buffer (bounded-redispatch)."""
+        return QUEUE_MODELS[self.queue_model][1]
+
+    def ensure_queue_room(self, extra: int) -> None:
+        """Grow the local queues' ring buffers so that ``extra`` more jobs fit on any one server (binding model:
+        queues have no limit); the rings are unrolled so that every queue starts at slot 0."""
+        slots = self.q_cpu.shape[2]
+        need = min(int(self.q_len.max(initial=0)) + extra, self.queue_limit)
+        if need <= slots:
+            return
+        size = max(need, 2 * slots)
+        wanted = 16 * self.n_copies * self.n_servers * size  # int32 cpu + int32 memory + float64 duration
+        if wanted > MAX_QUEUE_BYTES:
+            raise MemoryError(
+                f"binding local queues would need {wanted / 2**30:.1f} GB (copies={self.n_copies} × "
+                f"N={self.n_servers} × {size} slots, the longest queue holding {int(self.q_len.max())} jobs); "
+                f"allowed: ≤ {MAX_QUEUE_BYTES / 2**30:.0f} GB — simulate fewer copies at once"
+            )
+        unrolled = (self.q_head[..., None] + np.arange(slots)) % slots
+        for name in ("q_cpu", "q_mem", "q_dur"):
+            old = getattr(self, name)
+            grown = np.zeros((*old.shape[:2], size), dtype=old.dtype)
+            grown[..., :slots] = np.take_along_axis(old, unrolled, axis=2)
+            setattr(self, name, grown)
+        self.q_head[:] = 0
+
     def ensure_buffer_room(self, extra: int) -> None:
         """Grow the global buffer so that ``extra`` more jobs per copy fit (jobs are never dropped)."""
         need = int(self.g_len.max(initial=0)) + extra
@@ -100,7 +138,9 @@ class EnvState:
             setattr(self, name, grown)
 
 
-def initial_state(scenarios: list[Scenario], rngs: list[np.random.Generator]) -> EnvState:
+def initial_state(
+    scenarios: list[Scenario], rngs: list[np.random.Generator], queue_model: str = "bounded-redispatch"
+) -> EnvState:
     """Empty cluster at t = 0 for each scenario (all scenarios of one batch share N and K)."""
     n_copies, n_servers = len(scenarios), scenarios[0].n_servers
     capacity = np.stack([s.capacity for s in scenarios]).astype(np.int32)
@@ -114,6 +154,7 @@ def initial_state(scenarios: list[Scenario], rngs: list[np.random.Generator]) ->
         resource_scale=cap_f.mean(axis=1),
         arrival_rate=np.array([s.arrival_rate for s in scenarios]),
         servers_per_cluster=scenarios[0].n_servers // scenarios[0].n_clusters,
+        queue_model=queue_model,
         t=0,
         used=zeros_i32(n_copies, n_servers, 2),
         running=zeros_i32(n_copies, n_servers),

@@ -145,3 +145,27 @@ def test_one_tensorboard_writer_per_run(tmp_path, fake_tensorboard):
         trainer.train_episode()
         assert len(fake_tensorboard) == 2 and not fake_tensorboard[1].closed
     assert fake_tensorboard[1].closed and {step for _, _, step in fake_tensorboard[1].scalars} == {3}
+
+
+def test_the_queue_model_reaches_every_environment_the_trainer_builds(monkeypatch):
+    import dgpg_theory.ppo.evaluation as evaluation
+    import dgpg_theory.ppo.trainer as trainer_module
+    import sim.heuristics as heuristics
+
+    seen = []
+
+    def recording(real):
+        class Recording(real):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                seen.append(self.queue_model)
+
+        return Recording
+
+    for module in (trainer_module, evaluation, heuristics):
+        monkeypatch.setattr(module, "BatchedEnv", recording(module.BatchedEnv))
+    trainer = Trainer(tiny("dgpg", episodes=1, queue_model="binding"))
+    trainer.train(evaluate=True, references=True)
+    assert len(seen) >= 3 and set(seen) == {"binding"}  # rollouts, test evaluation, the reference policies
+    with pytest.raises(ValueError, match="queue_model='fifo' is out of range"):
+        tiny("dgpg", queue_model="fifo")

@@ -13,22 +13,32 @@ def test_evaluate_json():
     done = _run("-m", "sim.evaluate", "--policy", "guidance-greedy", "--n", "2", "--count", "3", "--json")
     assert done.returncode == 0, done.stderr
     row = json.loads(done.stdout)
-    assert set(row) == {"policy", "n", "split", "mean_reward", "std_reward", "n_scenarios", "seconds"}
+    assert set(row) == {"policy", "n", "split", "queue_model", "mean_reward", "std_reward", "n_scenarios", "seconds"}
     assert row["policy"] == "guidance-greedy" and row["n"] == 2 and row["n_scenarios"] == 3
-    assert row["mean_reward"] < 0
+    assert row["mean_reward"] < 0 and row["queue_model"] == "bounded-redispatch"
 
 
-def test_bench_json_has_one_object_per_size():
-    done = _run("-m", "sim.bench", "--n", "5", "--batch", "4", "--steps", "5", "--bestfit-scenarios", "2", "--json")
+def test_evaluate_binding_differs_from_bounded_redispatch_for_random():
+    argv = ("-m", "sim.evaluate", "--policy", "random", "--n", "5", "--count", "4", "--json")
+    bounded, binding = (json.loads(_run(*argv, "--queue-model", m).stdout) for m in ("bounded-redispatch", "binding"))
+    assert binding["queue_model"] == "binding" and binding["mean_reward"] < bounded["mean_reward"]
+    refused = _run(*argv, "--queue-model", "fifo")
+    assert refused.returncode == 2 and "--queue-model" in refused.stderr
+
+
+def test_bench_json_has_one_object_per_size_and_queue_model():
+    argv = ("-m", "sim.bench", "--n", "5", "--batch", "4", "--steps", "5", "--bestfit-scenarios", "2", "--json")
+    done = _run(*argv, "--queue-model", "bounded-redispatch", "binding")
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [r["n"] for r in rows] == [5]
-    assert set(rows[0]) == {"n", "batch", "decisions_per_s", "bestfit_40_s", "peak_mb"}
-    assert rows[0]["decisions_per_s"] > 0 and rows[0]["peak_mb"] > 0
+    assert [(r["queue_model"], r["n"]) for r in rows] == [("bounded-redispatch", 5), ("binding", 5)]
+    assert set(rows[0]) == {"n", "queue_model", "batch", "decisions_per_s", "bestfit_40_s", "peak_mb"}
+    assert all(r["decisions_per_s"] > 0 and r["peak_mb"] > 0 for r in rows)
 
 
 def test_bench_skips_best_fit_above_the_limit():
-    done = _run("-m", "sim.bench", "--n", "5", "--batch", "2", "--steps", "2", "--bestfit-max-n", "4", "--json")
+    argv = ("-m", "sim.bench", "--n", "5", "--batch", "2", "--steps", "2", "--bestfit-max-n", "4", "--json")
+    done = _run(*argv, "--queue-model", "binding")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["bestfit_40_s"] is None
     bad = _run("-m", "sim.bench", "--batch-1500", "0")

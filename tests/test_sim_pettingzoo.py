@@ -36,10 +36,14 @@ def random_actions(env: CloudSchedulingEnv, rng: np.random.Generator) -> dict[st
 # UserWarning is an error: parallel_api_test only *warns* when dict keys and live agents disagree, or when the
 # episode ends with possible_agents not all finished.
 @pytest.mark.filterwarnings("error::UserWarning")
-@pytest.mark.parametrize(("scale", "cycles"), [(SMALL, 2500), (CLUSTERED, 150)])
-def test_parallel_api_test(scale, cycles):
-    env = parallel_env(scale)
+@pytest.mark.parametrize(
+    ("scale", "cycles", "queue_model"),
+    [(SMALL, 2500, "bounded-redispatch"), (CLUSTERED, 150, "bounded-redispatch"), (SMALL, 2500, "binding")],
+)
+def test_parallel_api_test(scale, cycles, queue_model):
+    env = parallel_env(scale, queue_model=queue_model)
     parallel_api_test(env, num_cycles=cycles)  # 2500 cycles at N = 5 reach the end of the episode twice
+    assert env.simulator.queue_model == queue_model
     if scale == SMALL:
         assert env.simulator.state.t == EPISODE_STEPS and env.agents == []
 
@@ -255,6 +259,7 @@ def test_an_agent_of_a_past_step_is_unknown():
         ({"split": "train", "scenario": -1}, r"scenario=-1; allowed: an int in \[0, 200\) for split='train'"),
         ({"scenario_seed": -2}, "scenario_seed=-2"),
         ({"render_mode": "human"}, "render_mode='human'"),
+        ({"queue_model": "fifo"}, "queue_model='fifo'; allowed: bounded-redispatch, binding"),
     ],
 )
 def test_invalid_constructor_arguments(kwargs, match):

@@ -16,20 +16,25 @@ def _jobs_of_copy(env: BatchedEnv, b: int) -> Jobs:
 
 
 @pytest.mark.parametrize(
-    ("scale", "rule", "steps"),
+    ("scale", "rule", "steps", "queue_model"),
     [
-        ("small", "agent", 400),
-        ("medium", "agent", 250),
-        (12, "agent", 300),
-        ("standard", "best-fit", 300),
-        ("medium", "guidance-greedy", 200),
+        ("small", "agent", 400, "bounded-redispatch"),
+        ("medium", "agent", 250, "bounded-redispatch"),
+        (12, "agent", 300, "bounded-redispatch"),
+        ("standard", "best-fit", 300, "bounded-redispatch"),
+        ("medium", "guidance-greedy", 200, "bounded-redispatch"),
+        ("small", "agent", 400, "binding"),
+        ("medium", "agent", 250, "binding"),
+        (12, "agent", 300, "binding"),
+        ("standard", "best-fit", 300, "binding"),
+        ("medium", "guidance-greedy", 200, "binding"),
     ],
 )
-def test_kernels_match_reference(scale, rule, steps):
+def test_kernels_match_reference(scale, rule, steps, queue_model):
     scenarios = [make_scenario(scale, "train", i, seed=3) for i in range(2)]
-    env = BatchedEnv(scenarios)
+    env = BatchedEnv(scenarios, queue_model=queue_model)
     env.reset()
-    references = [ReferenceCluster(sc) for sc in scenarios]
+    references = [ReferenceCluster(sc, queue_model) for sc in scenarios]
     policy = np.random.default_rng(11)
     # A random policy with a bias toward cluster 0 overloads it, so queues and the buffer are exercised.
     for t in range(steps):
@@ -56,6 +61,8 @@ def test_kernels_match_reference(scale, rule, steps):
         ref.housekeeping(steps)
     assert [r.completed for r in references] == env.state.completed.tolist()
     assert env.state.g_len.sum() + env.state.q_len.sum() > 0, "the test must exercise queues or the buffer"
+    if queue_model == "binding" and rule == "agent":  # the biased policy must grow a queue past the old bound
+        assert env.state.q_cpu.shape[2] > 50
 
 
 def test_parallel_kernels_equal_serial_kernels():

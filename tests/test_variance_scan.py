@@ -47,6 +47,7 @@ def test_cli_writes_results_json_csv_and_figures(tiny_run, capsys):
     for key in ("sigma2_J", "sigma2_G", "rel_var_J", "rel_var_G"):
         assert {"estimate", "ci", "verdict"} <= set(results["slopes"][key])
     assert set(results["by_reward_scale"]) == {"paper", "sum", "normalized"}
+    assert results["config"]["queue_model"] == "bounded-redispatch"
     header = (tiny_run / "results.csv").read_text().splitlines()[0].split(",")
     assert {"n", "sigma2_J", "sigma2_J_ci_low", "sigma2_J_ci_high", "rho"} <= set(header)
     for name in ("variance_scaling.png", "alpha_star.png", "mixing_curves.png", "own_cross.png"):
@@ -88,6 +89,7 @@ def test_help_explains_every_flag(capsys):
         (["--n", "5", "10", "--connect-timeout", "-1"], "--connect-timeout: connect_timeout=-1"),
         (["--n", "5", "10", "--max-copies-per-batch", "0"], "--max-copies-per-batch: max_copies_per_batch=0"),
         (["--n", "5", "10", "--hor", "10"], "unrecognized arguments"),
+        (["--n", "5", "10", "--queue-model", "fifo"], "--queue-model: invalid choice: 'fifo'"),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_writes_nothing(tmp_path, capsys, argv, message):
@@ -153,3 +155,15 @@ def test_same_seeds_give_the_same_numbers_on_a_pool_and_a_dask_local_cluster():
     other_seed = run_scan(replace(TINY_CONFIG, seed=4))
     assert not np.array_equal(_cell_values(inline), _cell_values(other_seed))
     assert all(math.isfinite(v) for v in _cell_values(inline).ravel())
+
+
+def test_a_binding_scan_forks_binding_snapshots():
+    from dgpg_theory.measurement.samples import warm_snapshot
+    from sim.scenario import make_scenario
+
+    config = replace(TINY_CONFIG, queue_model="binding")
+    assert config.sampling.queue_model == "binding"
+    snapshot = warm_snapshot(make_scenario(5, "test", 0), 40, config.sampling.queue_model)
+    assert snapshot.queue_model == "binding"
+    with pytest.raises(ValueError, match="queue_model='fifo'; allowed"):
+        replace(TINY_CONFIG, queue_model="fifo")

@@ -33,7 +33,8 @@ import numpy as np
 
 from dgpg_theory.measurement.policies import Policy, sample_categorical
 from sim.arguments import require, require_int
-from sim.env import BatchedEnv
+from sim.env import DEFAULT_QUEUE_MODEL, BatchedEnv
+from sim.kernels import QUEUE_MODELS
 from sim.scales import Scale
 from sim.scenario import Scenario, make_scenario
 from sim.state import EnvState
@@ -67,6 +68,7 @@ class SamplingConfig:
     nested_outer: int = 16
     nested_inner: int = 4
     max_copies_per_batch: int | None = None
+    queue_model: str = DEFAULT_QUEUE_MODEL  # sim/SPEC.md, "Queue models"
 
     def __post_init__(self) -> None:
         require_int("copies", self.copies, low=2, context="(samples per agent)")
@@ -80,6 +82,7 @@ class SamplingConfig:
             require_int("max_copies_per_batch", self.max_copies_per_batch, low=1, context="or None (automatic)")
         require_int("nested_outer", self.nested_outer, low=2)
         require_int("nested_inner", self.nested_inner, low=2)
+        require(self.queue_model in QUEUE_MODELS, "queue_model", self.queue_model, ", ".join(QUEUE_MODELS))
 
 
 @dataclass
@@ -125,9 +128,10 @@ class CellSamples:
     scenario_index: int
 
 
-def warm_snapshot(scenario: Scenario, steps: int) -> EnvState:
-    """Best-Fit for ``steps`` steps from an empty cluster, then on to the first step with a deciding agent."""
-    env = BatchedEnv([scenario])
+def warm_snapshot(scenario: Scenario, steps: int, queue_model: str = DEFAULT_QUEUE_MODEL) -> EnvState:
+    """Best-Fit for ``steps`` steps from an empty cluster, then on to the first step with a deciding agent (the
+    snapshot, and every fork of it, keeps ``queue_model``)."""
+    env = BatchedEnv([scenario], queue_model=queue_model)
     decision = env.reset()
     for _ in range(steps):
         decision = env.step_heuristic("best-fit").decision
@@ -243,7 +247,7 @@ def sample_cell(
     index = replicate % TEST_SCENARIOS
     scenario = make_scenario(scale, "test", index)
     warmup = config.warmup_steps + (61 * replicate) % 200  # replicates differ in scenario and time of day
-    snapshot = warm_snapshot(scenario, warmup)
+    snapshot = warm_snapshot(scenario, warmup, config.queue_model)
     fork_stream, nested_stream = seed_sequence.spawn(2)
     fork = sample_fork(policy, snapshot, scenario, scale, config, np.random.default_rng(fork_stream))
     nested = sample_nested(policy, snapshot, scenario, scale, config, np.random.default_rng(nested_stream))

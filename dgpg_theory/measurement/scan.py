@@ -29,6 +29,7 @@ from dgpg_theory.measurement.samples import DEFAULT_HORIZON, GAMMA, SamplingConf
 from dgpg_theory.measurement.sweep import EXECUTORS, cell_specs, open_executor, run_cells
 from dgpg_theory.statistics import DEFAULT_FALSE_ALARM
 from sim.arguments import ArgumentError, is_int, require, require_int
+from sim.env import DEFAULT_QUEUE_MODEL
 from sim.scales import resolve_scale
 
 DEFAULT_N = (5, 10, 20, 50, 100, 200)
@@ -56,6 +57,7 @@ class ScanConfig:
     nested_inner: int = SamplingConfig.nested_inner  # own/cross split: copies per fixed action
     max_copies_per_batch: int | None = None  # copies simulated at once (None: from N); each chunk draws its seed
     false_alarm: float = DEFAULT_FALSE_ALARM  # of every interval and verdict
+    queue_model: str = DEFAULT_QUEUE_MODEL  # who places a job (sim/SPEC.md, "Queue models")
 
     def __post_init__(self) -> None:
         require(isinstance(self.n, tuple | list) and all(is_int(n) for n in self.n), "n", self.n, "ints N ≥ 2")
@@ -84,7 +86,7 @@ class ScanConfig:
         return SamplingConfig(
             copies=self.samples, gamma=self.gamma, horizon=self.horizon, warmup_steps=self.warmup_steps,
             nested_outer=self.nested_outer, nested_inner=self.nested_inner,
-            max_copies_per_batch=self.max_copies_per_batch,
+            max_copies_per_batch=self.max_copies_per_batch, queue_model=self.queue_model,
         )  # fmt: skip
 
 

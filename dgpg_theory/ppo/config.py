@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 from sim.arguments import is_int
+from sim.kernels import QUEUE_MODELS
 
 METHODS = ("dgpg", "mappo", "ippo")
 MODELS = ("linear", "mlp", "scoring")
@@ -77,6 +78,7 @@ class TrainConfig:
     scenario_seed: int = 0  # seed of the scenario set (200 train / 40 test)
     seed: int = 0  # the one seed of the run: parameters, scenario draws, workloads, actions, mini-batches
     eval_mode: str = "sample"  # test evaluation: sample from π, or greedy (argmax)
+    queue_model: str = "bounded-redispatch"  # who places a job (sim/SPEC.md, "Queue models")
     torch_threads: int = 1  # torch intra-op threads while training / evaluating (restored afterwards; see SPEC)
 
     @property
@@ -146,6 +148,7 @@ def validated(config: TrainConfig) -> TrainConfig:
     _require(c.preset in PRESETS, "preset", c.preset, ", ".join(PRESETS))
     _require(c.lr_decay in ("linear", "exponential", "none"), "lr_decay", c.lr_decay, "linear, exponential, none")
     _require(c.eval_mode in ("sample", "greedy"), "eval_mode", c.eval_mode, "sample, greedy")
+    _require(c.queue_model in QUEUE_MODELS, "queue_model", c.queue_model, ", ".join(QUEUE_MODELS))
     for name in ("episodes", "rollouts", "parallel_envs", "critic_epochs", "actor_epochs", "minibatch", "hidden",
                  "torch_threads"):  # fmt: skip
         value = getattr(c, name)

@@ -11,7 +11,7 @@ from scipy import stats
 
 from dgpg_theory.ppo.rollout import Encoder, collect
 from dgpg_theory.statistics import DEFAULT_FALSE_ALARM
-from sim.env import BatchedEnv
+from sim.env import DEFAULT_QUEUE_MODEL, BatchedEnv
 from sim.heuristics import POLICIES, run_episodes
 from sim.scales import Scale
 from sim.scenario import Scenario
@@ -25,22 +25,25 @@ def evaluate_actor(
     seed: int,
     greedy: bool = False,
     copies_per_batch: int = 40,
+    queue_model: str = DEFAULT_QUEUE_MODEL,
 ) -> np.ndarray:
     """Mean per-step reward of each scenario's episode [len(scenarios)] under the actor. The job traces are the
     scenarios' own (as for the reference policies, so the comparison is paired); ``seed`` drives the sampling."""
     generator = torch.Generator().manual_seed(seed)
     rewards = []
     for start in range(0, len(scenarios), copies_per_batch):
-        env = BatchedEnv(list(scenarios[start : start + copies_per_batch]))
+        env = BatchedEnv(list(scenarios[start : start + copies_per_batch]), queue_model=queue_model)
         rewards.append(collect(env, actor, encoder, scale, generator, greedy=greedy, record=False).mean(axis=1))
     return np.concatenate(rewards)
 
 
-def reference_rewards(scenarios: Sequence[Scenario], seed: int = 0) -> dict[str, dict[str, float]]:
+def reference_rewards(
+    scenarios: Sequence[Scenario], seed: int = 0, queue_model: str = DEFAULT_QUEUE_MODEL
+) -> dict[str, dict[str, float]]:
     """Best-Fit, Random and guidance-greedy on the same scenarios: mean and std of the episode rewards."""
     summary = {}
     for policy in POLICIES:
-        rewards = run_episodes(scenarios, policy, seed=seed)
+        rewards = run_episodes(scenarios, policy, seed=seed, queue_model=queue_model)
         summary[policy] = {
             "mean": float(rewards.mean()),
             "std": float(rewards.std(ddof=1)) if len(rewards) > 1 else 0.0,

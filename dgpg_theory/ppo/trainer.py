@@ -121,7 +121,7 @@ class Trainer:
             self._writer = None
 
     def _shared_dim(self) -> int:
-        probe = BatchedEnv(self.train_scenarios[:1])
+        probe = BatchedEnv(self.train_scenarios[:1], queue_model=self.config.queue_model)
         probe.reset()
         return self.encoder(probe.state, self.scale)[0].shape[1]
 
@@ -183,7 +183,9 @@ class Trainer:
             copies = min(c.parallel_envs, c.rollouts - start)
             picks = self.rng.integers(0, len(self.train_scenarios), copies)
             workload_seed = int(self.rng.integers(0, 2**31 - 1))
-            env = BatchedEnv([self.train_scenarios[i] for i in picks], workload_seed=workload_seed)
+            env = BatchedEnv(
+                [self.train_scenarios[i] for i in picks], workload_seed=workload_seed, queue_model=c.queue_model
+            )
             batches.append(collect(env, self.actor, self.encoder, self.scale, self.generator))
         return RolloutBatch.concatenate(batches)
 
@@ -304,12 +306,15 @@ class Trainer:
             actor.load_state_dict(self.best_actor)
             with torch_threads(self.config.torch_threads):
                 greedy = self.config.eval_mode == "greedy"
-                test_rewards = evaluate_actor(actor, self.encoder, self.scale, test, self.config.seed, greedy)
+                test_rewards = evaluate_actor(
+                    actor, self.encoder, self.scale, test, self.config.seed, greedy,
+                    queue_model=self.config.queue_model,
+                )  # fmt: skip
             result.test_rewards = [float(r) for r in test_rewards]
             result.test_mean_reward = float(test_rewards.mean())
             result.test_std_reward = float(test_rewards.std(ddof=1)) if len(test_rewards) > 1 else 0.0
             if references:
-                result.references = reference_rewards(test, seed=self.config.seed)
+                result.references = reference_rewards(test, seed=self.config.seed, queue_model=self.config.queue_model)
         if self.out_dir is not None:
             write_json(self.out_dir / "result.json", {**result.__dict__})
         return result
