@@ -18,10 +18,11 @@ import multiprocessing
 import resource
 import sys
 import time
+from queue import Empty
 
 import numpy as np
 
-from sim.kernels import QUEUE_MODELS
+from sim.kernels import DEFAULT_QUEUE_MODEL, QUEUE_MODELS
 
 DEFAULT_SIZES = (5, 20, 50, 200, 1500)
 QUICK_SIZES = (5, 20)
@@ -64,17 +65,31 @@ def measure(n_servers: int, batch: int, steps: int, bestfit_scenarios: int, queu
 
 
 def _measure_in_child(queue, *args) -> None:
-    queue.put(measure(*args))
+    try:
+        queue.put(measure(*args))
+    except Exception as error:  # reported as the row's "error" (e.g. binding queues refused for memory)
+        queue.put({"error": f"{type(error).__name__}: {error}"})
 
 
-def measure_isolated(*args) -> dict:
-    """``measure`` in a fresh process (spawned, so no memory is inherited)."""
+def measure_isolated(n_servers: int, batch: int, steps: int, bestfit_scenarios: int, queue_model: str) -> dict:
+    """``measure`` in a fresh process (spawned, so no memory is inherited); a failed or killed child gives a row
+    with an "error" instead of its figures."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
+    args = (n_servers, batch, steps, bestfit_scenarios, queue_model)
     child = context.Process(target=_measure_in_child, args=(queue, *args))
     child.start()
-    row = queue.get()
+    while True:
+        try:
+            row = queue.get(timeout=5)
+            break
+        except Empty:
+            if not child.is_alive():  # killed before it could report (e.g. by the out-of-memory killer)
+                row = {"error": f"the measuring process exited with code {child.exitcode}"}
+                break
     child.join()
+    if "error" in row:
+        row = {"n": n_servers, "queue_model": queue_model, "batch": batch, **row}
     return row
 
 
@@ -99,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"N in {QUICK_SIZES}, batch 32, 50 timed steps (overrides --batch and --steps)",
     )
-    parser.add_argument("--queue-model", nargs="+", default=["bounded-redispatch"], choices=sorted(QUEUE_MODELS),
+    parser.add_argument("--queue-model", nargs="+", default=[DEFAULT_QUEUE_MODEL], choices=sorted(QUEUE_MODELS),
                         help="queue models to measure, each separately (default: bounded-redispatch, the default "
                         "model; binding's growing queues do not fit memory at N = 1500, B = 256 under a random "
                         "policy yet: sim/SPEC.md)")  # fmt: skip
@@ -137,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _table_row(row: dict) -> str:
+    if "error" in row:
+        return f"{row['queue_model']:>18} {row['n']:>6} {row['batch']:>6}  {row['error']}"
     bestfit = "-" if row["bestfit_40_s"] is None else f"{row['bestfit_40_s']:.1f}"
     return (
         f"{row['queue_model']:>18} {row['n']:>6} {row['batch']:>6} {row['decisions_per_s']:>14,.0f} {bestfit:>16} "

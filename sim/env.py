@@ -15,12 +15,12 @@ import numpy as np
 
 from sim import analytical, kernels
 from sim.arguments import require, require_int
+from sim.kernels import DEFAULT_QUEUE_MODEL
 from sim.reward import RewardParts, shared_reward
 from sim.scenario import Scenario
 from sim.state import EnvState, initial_state
 from sim.workload import EPISODE_STEPS, sample_arrivals
 
-DEFAULT_QUEUE_MODEL = "bounded-redispatch"
 HEURISTIC_RULES = {"best-fit": kernels.RULE_BEST_FIT, "guidance-greedy": kernels.RULE_GUIDANCE_GREEDY}
 
 
@@ -178,9 +178,9 @@ class BatchedEnv:
 
     def _advance(self, rule: int, actions: np.ndarray) -> StepResult:
         s, d = self.state, self.decision
-        most_jobs = int(np.diff(s.offsets).max(initial=0))  # every job of a copy may go to one place
-        s.ensure_buffer_room(most_jobs)
-        s.ensure_queue_room(most_jobs)
+        s.ensure_buffer_room(int(np.diff(s.offsets).max(initial=0)))  # every job of a copy may be buffered
+        if s.queue_limit > s.q_cpu.shape[2]:  # binding: a queue may outgrow its ring this step
+            s.ensure_queue_room(self._longest_queue_bound(rule, actions))
         n_agents = d.n_agents
         server = np.empty(n_agents, dtype=np.int64)
         outcome = np.empty(n_agents, dtype=np.int8)
@@ -196,6 +196,19 @@ class BatchedEnv:
         done = s.t >= EPISODE_STEPS
         self._begin_step()
         return StepResult(parts.reward, parts, server, outcome, coefficient, self.decision, done)
+
+    def _longest_queue_bound(self, rule: int, actions: np.ndarray) -> int:
+        """An upper bound on any local queue's length after this step's placements. Agents' jobs can only join
+        queues of their chosen cluster (the chosen server when K = N); a heuristic's may join any queue."""
+        s = self.state
+        if rule != kernels.RULE_AGENT:
+            return int(s.q_len.max(initial=0)) + int(np.diff(s.offsets).max(initial=0))
+        joining = np.bincount(
+            s.job_copy.astype(np.int64) * self.n_clusters + actions, minlength=s.n_copies * self.n_clusters
+        )
+        in_action_order = np.take_along_axis(s.q_len, s.order.astype(np.int64), axis=1)
+        longest = in_action_order.reshape(s.n_copies, self.n_clusters, -1).max(axis=2)
+        return int((longest + joining.reshape(s.n_copies, self.n_clusters)).max(initial=0))
 
     def _begin_step(self) -> None:
         """Housekeeping of step t, then the arrivals of step t (none once the episode is over)."""

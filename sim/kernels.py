@@ -18,6 +18,7 @@ UNBOUNDED_QUEUE = np.iinfo(np.int32).max  # binding: a local queue has no capaci
 # Queue models (SPEC.md, "Queue models"): the limit of a local queue, and whether the cluster manager
 # re-dispatches the global buffer at the start of each step.
 QUEUE_MODELS = {"bounded-redispatch": (QUEUE_SLOTS, True), "binding": (UNBOUNDED_QUEUE, False)}
+DEFAULT_QUEUE_MODEL = "bounded-redispatch"
 
 RULE_AGENT = 0  # the agent's action picks a cluster; Best-Fit inside it (H.2)
 RULE_BEST_FIT = 1  # the Best-Fit heuristic over all servers

@@ -234,7 +234,7 @@ class CloudSchedulingEnv(ParallelEnv[AgentID, np.ndarray, int]):
 
     def _episode_job_count(self) -> int:
         """How many jobs the current episode brings: its arrivals replayed on a fresh copy of its generator."""
-        replay = BatchedEnv([self.scenario], workload_seed=self._workload_seed)
+        replay = BatchedEnv([self.scenario], workload_seed=self._workload_seed, queue_model=self.queue_model)
         replay.reset()  # draws the arrivals of t = 0 exactly as the episode did
         state = replay.state
         later = (len(sample_arrivals(state.rngs[0], t, state.arrival_rate[0]).cpu) for t in range(1, ARRIVAL_STEPS))

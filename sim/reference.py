@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.kernels import QUEUE_MODELS
+from sim.kernels import DEFAULT_QUEUE_MODEL, QUEUE_MODELS
 from sim.reward import ENERGY_WEIGHT, QUEUE_WEIGHT
 from sim.scenario import Scenario
 from sim.workload import Jobs, service_steps
@@ -22,7 +22,7 @@ class Server:
     used: list[int] = field(default_factory=lambda: [0, 0])
     queue: deque = field(default_factory=deque)  # (cpu, mem, duration), FIFO
     running: list = field(default_factory=list)  # (finish step, cpu, mem)
-    queue_limit: int = QUEUE_MODELS["bounded-redispatch"][0]
+    queue_limit: int = QUEUE_MODELS[DEFAULT_QUEUE_MODEL][0]
 
     def fits_now(self, cpu: int, mem: int) -> bool:
         return not self.queue and self.used[0] + cpu <= self.capacity[0] and self.used[1] + mem <= self.capacity[1]
@@ -50,7 +50,7 @@ class Server:
 class ReferenceCluster:
     """One copy of the environment, stepped by hand: ``housekeeping(t)`` then ``place(...)``."""
 
-    def __init__(self, scenario: Scenario, queue_model: str = "bounded-redispatch"):
+    def __init__(self, scenario: Scenario, queue_model: str = DEFAULT_QUEUE_MODEL):
         cap, eff = scenario.capacity, scenario.efficiency
         limit, self.redispatch = QUEUE_MODELS[queue_model]
         self.servers = [

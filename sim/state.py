@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.kernels import QUEUE_MODELS, QUEUE_SLOTS, WHEEL_SLOTS
+from sim.kernels import DEFAULT_QUEUE_MODEL, QUEUE_MODELS, QUEUE_SLOTS, WHEEL_SLOTS
 from sim.scenario import Scenario
 
 INITIAL_BUFFER_SLOTS = 64
@@ -102,27 +102,31 @@ class EnvState:
         """Whether the cluster manager re-dispatches the global buffer (bounded-redispatch)."""
         return QUEUE_MODELS[self.queue_model][1]
 
-    def ensure_queue_room(self, extra: int) -> None:
-        """Grow the local queues' ring buffers so that ``extra`` more jobs fit on any one server (binding model:
-        queues have no limit); the rings are unrolled so that every queue starts at slot 0."""
+    def ensure_queue_room(self, need: int) -> None:
+        """Grow the local queues' ring buffers to at least ``need`` slots (binding model: queues have no limit; the
+        caller bounds how long a queue can get this step). The rings are unrolled so that every queue starts at
+        slot 0; nothing changes if the growth is refused (MemoryError) or fails."""
         slots = self.q_cpu.shape[2]
-        need = min(int(self.q_len.max(initial=0)) + extra, self.queue_limit)
+        need = min(need, self.queue_limit)
         if need <= slots:
             return
         size = max(need, 2 * slots)
-        wanted = 16 * self.n_copies * self.n_servers * size  # int32 cpu + int32 memory + float64 duration
-        if wanted > MAX_QUEUE_BYTES:
+        cells = self.n_copies * self.n_servers
+        peak = 16 * cells * (size + slots) + 4 * cells * slots  # new and old rings (16 bytes a slot), the index
+        if peak > MAX_QUEUE_BYTES:
             raise MemoryError(
-                f"binding local queues would need {wanted / 2**30:.1f} GB (copies={self.n_copies} × "
+                f"binding local queues would need {peak / 2**30:.1f} GB while growing (copies={self.n_copies} × "
                 f"N={self.n_servers} × {size} slots, the longest queue holding {int(self.q_len.max())} jobs); "
                 f"allowed: ≤ {MAX_QUEUE_BYTES / 2**30:.0f} GB — simulate fewer copies at once"
             )
-        unrolled = (self.q_head[..., None] + np.arange(slots)) % slots
+        unrolled = ((self.q_head[..., None] + np.arange(slots, dtype=np.int32)) % slots).astype(np.int32)
+        grown = {}
         for name in ("q_cpu", "q_mem", "q_dur"):
             old = getattr(self, name)
-            grown = np.zeros((*old.shape[:2], size), dtype=old.dtype)
-            grown[..., :slots] = np.take_along_axis(old, unrolled, axis=2)
-            setattr(self, name, grown)
+            grown[name] = np.zeros((*old.shape[:2], size), dtype=old.dtype)
+            grown[name][..., :slots] = np.take_along_axis(old, unrolled, axis=2)
+        for name, array in grown.items():  # all three built: only now does the state change
+            setattr(self, name, array)
         self.q_head[:] = 0
 
     def ensure_buffer_room(self, extra: int) -> None:
@@ -139,7 +143,7 @@ class EnvState:
 
 
 def initial_state(
-    scenarios: list[Scenario], rngs: list[np.random.Generator], queue_model: str = "bounded-redispatch"
+    scenarios: list[Scenario], rngs: list[np.random.Generator], queue_model: str = DEFAULT_QUEUE_MODEL
 ) -> EnvState:
     """Empty cluster at t = 0 for each scenario (all scenarios of one batch share N and K)."""
     n_copies, n_servers = len(scenarios), scenarios[0].n_servers

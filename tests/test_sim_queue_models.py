@@ -104,12 +104,51 @@ def test_an_unknown_queue_model_is_refused():
         BatchedEnv([make_scenario("small", "test", 0)], queue_model="fifo")
 
 
-def test_binding_queues_that_would_not_fit_memory_are_refused_clearly(monkeypatch):
+def test_binding_queues_that_would_not_fit_memory_are_refused_and_change_nothing(monkeypatch):
     import sim.state
 
-    monkeypatch.setattr(sim.state, "MAX_QUEUE_BYTES", 16 * 2 * 5 * 60)  # two copies, N = 5, 60 slots
     env = BatchedEnv([make_scenario("small", "train", i) for i in range(2)], queue_model="binding")
-    with pytest.raises(MemoryError, match=r"binding local queues would need .*\(copies=2 × N=5"):
-        for _ in _biased_random_steps(env, 400):
-            pass
-    assert_invariants(env.state)  # refused before anything moved
+    env.reset()
+    state = env.state
+    before = {name: getattr(state, name).copy() for name in ("q_cpu", "q_mem", "q_dur", "q_head", "q_len")}
+    monkeypatch.setattr(sim.state, "MAX_QUEUE_BYTES", 1000)
+    with pytest.raises(MemoryError, match=r"binding local queues would need .*\(copies=2 × N=5 × 100 slots"):
+        state.ensure_queue_room(100)
+    for name, array in before.items():
+        np.testing.assert_array_equal(getattr(state, name), array, err_msg=name)
+
+
+def test_growing_a_wrapped_ring_keeps_every_queue_in_fifo_order():
+    env = BatchedEnv([make_scenario("small", "train", 0)], queue_model="binding")
+    env.reset()
+    state = env.state
+    slots = state.q_cpu.shape[2]
+    state.q_head[0, 1], state.q_len[0, 1] = slots - 3, slots  # a full ring that wraps around
+    order = (slots - 3 + np.arange(slots)) % slots
+    state.q_cpu[0, 1, order] = np.arange(slots) + 100
+    state.q_dur[0, 1, order] = np.arange(slots) + 0.5
+    state.ensure_queue_room(slots + 7)
+    assert state.q_cpu.shape[2] == 2 * slots and state.q_head[0, 1] == 0
+    np.testing.assert_array_equal(state.q_cpu[0, 1, :slots], np.arange(slots) + 100)
+    np.testing.assert_array_equal(state.q_dur[0, 1, :slots], np.arange(slots) + 0.5)
+
+
+def test_a_job_sent_where_it_can_never_run_waits_for_ever_under_binding_only():
+    scenario = make_scenario("small", "test", 0)
+    small = int(np.argmin(scenario.capacity[:, 0]))
+    results = {}
+    for queue_model in ("binding", "bounded-redispatch"):
+        env = BatchedEnv([scenario], queue_model=queue_model)
+        decision = env.reset()
+        env.state.job_cpu[:] = scenario.capacity[small, 0] + 1000  # one core more than the server has
+        first = env.step(np.full(decision.n_agents, small))
+        waiting = []
+        for _ in range(50):
+            waiting.append(int(env.state.g_len[0]))
+            env.step(np.zeros(env.decision.n_agents, dtype=np.int64))
+        results[queue_model] = (first, waiting)
+    first, waiting = results["binding"]
+    assert len(first.outcome) > 0
+    assert (first.outcome == OUTCOME_BUFFERED).all() and (first.server == small).all()
+    assert waiting == [len(first.outcome)] * 50  # nobody takes them out, though larger servers could host them
+    assert results["bounded-redispatch"][1][-1] < len(first.outcome)  # control: the manager re-dispatches them

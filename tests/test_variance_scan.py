@@ -157,13 +157,18 @@ def test_same_seeds_give_the_same_numbers_on_a_pool_and_a_dask_local_cluster():
     assert all(math.isfinite(v) for v in _cell_values(inline).ravel())
 
 
-def test_a_binding_scan_forks_binding_snapshots():
-    from dgpg_theory.measurement.samples import warm_snapshot
-    from sim.scenario import make_scenario
+def test_a_binding_scan_runs_every_cell_under_binding(monkeypatch):
+    import dgpg_theory.measurement.samples as samples
 
-    config = replace(TINY_CONFIG, queue_model="binding")
-    assert config.sampling.queue_model == "binding"
-    snapshot = warm_snapshot(make_scenario(5, "test", 0), 40, config.sampling.queue_model)
-    assert snapshot.queue_model == "binding"
+    seen = []
+
+    class Recording(samples.BatchedEnv):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            seen.append(self.queue_model)
+
+    monkeypatch.setattr(samples, "BatchedEnv", Recording)
+    results = run_scan(replace(TINY_CONFIG, queue_model="binding"))
+    assert results["config"]["queue_model"] == "binding" and seen and set(seen) == {"binding"}
     with pytest.raises(ValueError, match="queue_model='fifo'; allowed"):
         replace(TINY_CONFIG, queue_model="fifo")

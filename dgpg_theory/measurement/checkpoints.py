@@ -37,10 +37,11 @@ class Checkpoint:
     n_servers: int
     n_clusters: int
     actor: dict  # parameter name -> float64 array
+    queue_model: str = "bounded-redispatch"  # the queue model it was trained under (older runs: the only one)
 
     def describe(self) -> dict:
         """The record of this checkpoint in a scan's results (no parameters)."""
-        keys = ("path", "model", "method", "episode", "n_servers", "n_clusters")
+        keys = ("path", "model", "method", "episode", "n_servers", "n_clusters", "queue_model")
         return {key: getattr(self, key) for key in keys}
 
 
@@ -73,6 +74,7 @@ def read_checkpoint(path: str) -> Checkpoint:
         n_servers=trained_at.n_servers,
         n_clusters=trained_at.n_clusters,
         actor=parameters,
+        queue_model=str(config.get("queue_model", "bounded-redispatch")),
     )
 
 

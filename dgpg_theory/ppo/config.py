@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 
 from sim.arguments import is_int
-from sim.kernels import QUEUE_MODELS
+from sim.kernels import DEFAULT_QUEUE_MODEL, QUEUE_MODELS
 
 METHODS = ("dgpg", "mappo", "ippo")
 MODELS = ("linear", "mlp", "scoring")
@@ -78,7 +78,7 @@ class TrainConfig:
     scenario_seed: int = 0  # seed of the scenario set (200 train / 40 test)
     seed: int = 0  # the one seed of the run: parameters, scenario draws, workloads, actions, mini-batches
     eval_mode: str = "sample"  # test evaluation: sample from π, or greedy (argmax)
-    queue_model: str = "bounded-redispatch"  # who places a job (sim/SPEC.md, "Queue models")
+    queue_model: str = DEFAULT_QUEUE_MODEL  # who places a job (sim/SPEC.md, "Queue models")
     torch_threads: int = 1  # torch intra-op threads while training / evaluating (restored afterwards; see SPEC)
 
     @property
