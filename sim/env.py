@@ -201,8 +201,9 @@ class BatchedEnv:
         """An upper bound on any local queue's length after this step's placements. Agents' jobs can only join
         queues of their chosen cluster (the chosen server when K = N); a heuristic's may join any queue."""
         s = self.state
-        if rule != kernels.RULE_AGENT:
-            return int(s.q_len.max(initial=0)) + int(np.diff(s.offsets).max(initial=0))
+        coarse = int(s.q_len.max(initial=0)) + int(np.diff(s.offsets).max(initial=0))  # every job on one queue
+        if rule != kernels.RULE_AGENT or coarse <= s.q_cpu.shape[2]:  # most steps: the rings already suffice
+            return coarse
         joining = np.bincount(
             s.job_copy.astype(np.int64) * self.n_clusters + actions, minlength=s.n_copies * self.n_clusters
         )
