@@ -450,9 +450,18 @@ class SlopeFit:
 
 
 def fit_log_log_slope(
-    n_values: Sequence[float], values: Sequence[float], false_alarm: float = DEFAULT_FALSE_ALARM
+    n_values: Sequence[float],
+    values: Sequence[float],
+    false_alarm: float = DEFAULT_FALSE_ALARM,
+    groups: Sequence[str] | None = None,
 ) -> SlopeFit:
-    """Slope of log(values) on log(n_values); each N may appear several times (independent replicates)."""
+    """Slope of log(values) on log(n_values); each N may appear several times (independent replicates).
+
+    ``groups`` (one label per point, e.g. the tidal phase of a snapshot) fits one intercept per group and a
+    common slope: levels that differ between groups then do not inflate the residual. In a design where every
+    group appears equally often at every N, log N is orthogonal to the group indicators and the slope estimate
+    equals the pooled OLS one; only its interval narrows, by the between-group variance it no longer counts as
+    noise. ``intercept`` is then the mean of the groups' intercepts."""
     n = np.asarray(n_values, dtype=float).ravel()
     y = np.asarray(values, dtype=float).ravel()
     if n.shape != y.shape:
@@ -463,12 +472,19 @@ def fit_log_log_slope(
         raise ValueError("values must all be finite and > 0 to take logarithms")
     if np.unique(n).size < 2 or n.size < 3:
         raise ValueError(f"need >= 3 points and >= 2 distinct N; got {n.size} points, {np.unique(n).size} N")
-    fit = sm.OLS(np.log(y), sm.add_constant(np.log(n))).fit()
-    low, high = fit.conf_int(alpha=false_alarm)[1]
+    labels = np.zeros(n.size, dtype=int) if groups is None else np.unique(np.asarray(groups), return_inverse=True)[1]
+    if len(labels) != n.size:
+        raise ValueError(f"groups must have one label per point; got {len(labels)} labels for {n.size} points")
+    indicators = (labels[:, None] == np.arange(labels.max() + 1)).astype(float)
+    design = np.column_stack([np.log(n), indicators])
+    if n.size - design.shape[1] < 1:
+        raise ValueError(f"need more points than parameters; got {n.size} points, {design.shape[1]} parameters")
+    fit = sm.OLS(np.log(y), design).fit()
+    low, high = fit.conf_int(alpha=false_alarm)[0]
     return SlopeFit(
-        slope=float(fit.params[1]),
-        intercept=float(fit.params[0]),
-        slope_se=float(fit.bse[1]),
+        slope=float(fit.params[0]),
+        intercept=float(fit.params[1:].mean()),
+        slope_se=float(fit.bse[0]),
         df=int(fit.df_resid),
         ci_low=float(low),
         ci_high=float(high),

@@ -80,8 +80,9 @@ def parser() -> argparse.ArgumentParser:
         "workers for dask without --scheduler (>= 1). Default: %(default)s")
     add("--horizon", type=int, default=DEFAULTS.horizon, help=f"H, rollout steps after the fork (γ = "
         f"{DEFAULTS.gamma}; the default makes γ^H <= 0.05). Default: %(default)s")
-    add("--warmup", type=int, default=DEFAULTS.warmup_steps, help="Best-Fit warm-up steps before the snapshot "
-        "(+ a replicate-dependent offset < 200). Default: %(default)s")
+    add("--warmup", type=int, default=DEFAULTS.warmup_steps, help="snapshots fall in [WARMUP, WARMUP + 1000), "
+        "one tidal period, replicate r in phase r mod 4 (rising, peak, falling, trough) at a step seeded by (--seed, "
+        "r); Best-Fit runs until then. Default: %(default)s")
     add("--nested-outer", type=int, default=DEFAULTS.nested_outer, help="own/cross split: fixed actions of one "
         "agent per cell (>= 2). Default: %(default)s")
     add("--nested-inner", type=int, default=DEFAULTS.nested_inner, help="own/cross split: copies per fixed "

@@ -7,6 +7,7 @@ import pytest
 
 from dgpg_theory import statistics as st
 from dgpg_theory.measurement import moments as ms
+from dgpg_theory.measurement.phases import PHASES
 from dgpg_theory.measurement.samples import CellSamples, ForkSamples, NestedSamples
 
 N_ACTIONS_PROBS = np.array([0.5, 0.3, 0.2])
@@ -21,10 +22,15 @@ def _nested_draw(rng, outer=12, inner=4) -> CellSamples:
     returns = ACTION_MEANS[actions, None] + NOISE_STD * rng.normal(size=(outer, inner))
     shared = ACTION_MEANS[actions, None] + 0.5 * NOISE_STD * rng.normal(size=(outer, inner))  # less outside noise
     nested = NestedSamples(
-        agent=0, score=ACTION_SCORES[actions], returns=returns, coefficient=returns.copy(), returns_shared_future=shared
+        agent=0,
+        actions=actions,
+        score=ACTION_SCORES[actions],
+        returns=returns,
+        coefficient=returns.copy(),
+        returns_shared_future=shared,
     )
     fork = ForkSamples(5, np.zeros((2, 1, 2)), np.zeros(2), np.zeros((2, 1)), np.zeros((2, 1), dtype=int))
-    return CellSamples(fork, nested, 0, 0)
+    return CellSamples(fork, nested, 0, 0, "peak")
 
 
 def _true_split() -> tuple[float, float]:
@@ -68,7 +74,7 @@ def _fork(rng, copies=64, agents=3, n_servers=10) -> ForkSamples:
 def test_cell_moments_are_per_agent_traces_under_each_reward_scaling():
     rng = np.random.default_rng(7)
     fork = _fork(rng)
-    samples = CellSamples(fork, _nested_draw(rng).nested, 300, 0)
+    samples = CellSamples(fork, _nested_draw(rng).nested, 300, 0, "peak")
     cell = ms.cell_moments(samples, replicate=0, n_parameters=4)
     copies, agents, _ = fork.score.shape
     baselined = fork.returns - st.leave_one_out_mean(fork.returns)
@@ -120,7 +126,9 @@ def _synthetic_cells(exponent_j: float, exponent_g: float, seed: int = 0, signal
                 signal_g=1e-4,
             )
             moments = ms.ScaleMoments(**base)
-            cells.append(ms.CellMoments(n, r, 3, 9, 300, r, math.nan, math.nan, {s: moments for s in ms.REWARD_SCALES}))
+            phase = PHASES[r % len(PHASES)]
+            scales = {s: moments for s in ms.REWARD_SCALES}
+            cells.append(ms.CellMoments(n, r, 3, 9, 300, r, phase, 1.0, 0.0, math.nan, math.nan, scales))
     return cells
 
 

@@ -82,9 +82,10 @@ def test_help_explains_every_flag(capsys):
         ),
         (
             ["--n", "5", "--warmup", "2300", "--horizon", "100"],
-            "--warmup: warmup_steps=2300; allowed: an int in [0, 1800)",
+            "--warmup: warmup_steps=2300; allowed: an int in [0, 901)",
         ),
-        (["--n", "5", "--warmup", "1850"], "--warmup: warmup_steps=1850; allowed"),
+        (["--n", "5", "--warmup", "901"], "--warmup: warmup_steps=901; allowed"),
+        (["--n", "5", "--horizon", "1001"], "--horizon: horizon=1001; allowed: an int in [1, 1001)"),
         (["--n", "5", "--warmup", "-1"], "--warmup: warmup_steps=-1; allowed"),
         (["--n", "5", "10", "--connect-timeout", "-1"], "--connect-timeout: connect_timeout=-1"),
         (["--n", "5", "10", "--max-copies-per-batch", "0"], "--max-copies-per-batch: max_copies_per_batch=0"),

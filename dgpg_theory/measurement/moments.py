@@ -14,7 +14,8 @@ split of one agent's variance (measurement.samples docstring).
 Per N: statistics are functions of the replicate means (ρ = mean cov / √(mean σ_J² · mean σ_G²), relative
 variance = mean tr Cov / mean ‖Eĝ‖², ‖Eĝ‖² estimated without bias); intervals come from a bootstrap over
 replicates (snapshots are independent; the copies within one are not a replicate). Across N: OLS of log value
-on log N over every (N, replicate) point (statistics.fit_log_log_slope) and a three-way verdict per claim —
+on log N over every (N, replicate) point with one intercept per tidal phase (statistics.fit_log_log_slope;
+measurement.phases) and a three-way verdict per claim —
 consistent / inconsistent / undetermined — with the theory layer's margin δ = 0.25: Θ(N) by equivalence
 |b − 1| < δ, O(1) (bounded) by b < δ (see _judge); all at false alarm 1e-4 by default. Per-N intervals are
 bootstrap intervals on the log scale for variances, Fisher z for ρ, normal otherwise.
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dgpg_theory import statistics as st
+from dgpg_theory.measurement.relevance import action_relevance
 from dgpg_theory.measurement.samples import CellSamples
 
 REWARD_SCALES = ("paper", "sum", "normalized")
@@ -72,6 +74,9 @@ class CellMoments:
     n_parameters: int
     warmup_steps: int
     scenario_index: int
+    phase: str  # tidal phase of the snapshot (measurement.phases)
+    own_action_p_value: float  # measurement.relevance: does the nested agent's own action change the return
+    others_spread: float  # measurement.relevance: > 0 when another agent's action changes the return
     tail_shape_j: float  # generalized-Pareto ξ of ‖ĝ_J − ḡ_J‖² (statistics.variance_tail_diagnostic)
     tail_shape_g: float
     scales: dict[str, ScaleMoments] = field(default_factory=dict)
@@ -112,9 +117,7 @@ def _nested_split(samples: CellSamples, factor: float, baseline: float) -> dict:
 
     own_j, cross_j = split(factor * (nested.returns - baseline))
     own_g, cross_g = split(nested.coefficient)
-    cross_agents_j = math.nan
-    if nested.returns_shared_future is not None:
-        _, cross_agents_j = split(factor * (nested.returns_shared_future - baseline))
+    _, cross_agents_j = split(factor * (nested.returns_shared_future - baseline))
     return {"own_j": own_j, "cross_j": cross_j, "own_g": own_g, "cross_g": cross_g, "cross_agents_j": cross_agents_j}
 
 
@@ -127,6 +130,10 @@ def cell_moments(samples: CellSamples, replicate: int, n_parameters: int) -> Cel
     returns_std = float(fork.returns.std(ddof=1))
     factors = {"paper": 1.0, "sum": float(fork.n_servers), "normalized": 1.0 / returns_std if returns_std > 0 else 0.0}
     var_g, signal_g = st.trace_variance(g_g), st.squared_mean_norm(g_g)
+    nested = samples.nested
+    relevance = action_relevance(
+        nested.returns_shared_future, nested.actions, np.random.default_rng([fork.n_servers, replicate])
+    )
     cell = CellMoments(
         n=fork.n_servers,
         replicate=replicate,
@@ -134,6 +141,9 @@ def cell_moments(samples: CellSamples, replicate: int, n_parameters: int) -> Cel
         n_parameters=n_parameters,
         warmup_steps=samples.warmup_steps,
         scenario_index=samples.scenario_index,
+        phase=samples.phase,
+        own_action_p_value=relevance.own_action_p_value,
+        others_spread=relevance.others_spread,
         tail_shape_j=math.nan,
         tail_shape_g=_tail_shape(g_g),
     )
@@ -361,24 +371,21 @@ class SlopeVerdict:
 def slope_verdict(
     quantity: str, cells: Sequence[CellMoments], scale: str, false_alarm: float = st.DEFAULT_FALSE_ALARM
 ) -> SlopeVerdict:
-    """log-log slope over every (N, replicate) point and the verdict on the paper's claim for ``quantity``."""
+    """log-log slope over every (N, replicate) point, one intercept per tidal phase (statistics.fit_log_log_slope:
+    the scan puts equally many snapshots of each phase at every N, so the slope is the pooled one and the phases'
+    different load levels are not counted as noise), and the verdict on the paper's claim for ``quantity``."""
     claim, value_of = CLAIMS[quantity]
-    points = [(c.n, value_of(c.scales[scale])) for c in cells]
-    valid = [(n, v) for n, v in points if math.isfinite(v) and v > 0]
+    points = [(c.n, value_of(c.scales[scale]), c.phase) for c in cells]
+    valid = [(n, v, phase) for n, v, phase in points if math.isfinite(v) and v > 0]
     dropped = len(points) - len(valid)
-    if len({n for n, _ in valid}) < 2 or len(valid) < 3:
+    n_values, values, phases = zip(*valid, strict=True) if valid else ((), (), ())
+    try:
+        fit = st.fit_log_log_slope(n_values, values, false_alarm, groups=phases)
+    except ValueError:  # too few valid points for a slope and one intercept per phase
         return SlopeVerdict(
-            quantity,
-            claim,
-            math.nan,
-            [math.nan, math.nan],
-            None,
-            "undetermined",
-            "too few valid points",
-            len(valid),
-            dropped,
-        )
-    fit = st.fit_log_log_slope([n for n, _ in valid], [v for _, v in valid], false_alarm)
+            quantity, claim, math.nan, [math.nan, math.nan], None, "undetermined", "too few valid points",
+            len(valid), dropped,
+        )  # fmt: skip
     holds, outcome, message = _judge(fit, claim, false_alarm)
     verdict = f"{quantity} ∝ N^b, b = {fit.slope:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}]: {outcome}"
     if dropped:

@@ -42,7 +42,11 @@ def _fit_band(axis, n: np.ndarray, rows: list[dict], key: str, slope: dict, colo
     pivot_x, pivot_y = x.mean(), y.mean()
     grid = np.linspace(x.min(), x.max(), 50)
     line = np.exp(pivot_y + slope["estimate"] * (grid - pivot_x))
-    low, high = (np.exp(pivot_y + b * (grid - pivot_x)) for b in slope["ci"])
+    with np.errstate(over="ignore"):
+        low, high = (np.exp(pivot_y + b * (grid - pivot_x)) for b in slope["ci"])
+    # A very wide interval (few replicates) would stretch the axis to overflow: clip the band near the data.
+    floor, ceiling = value[keep].min() / 100, value[keep].max() * 100
+    low, high = np.clip(low, floor, ceiling), np.clip(high, floor, ceiling)
     axis.plot(np.exp(grid), line, color=color, lw=1, ls="--")
     axis.fill_between(np.exp(grid), np.minimum(low, high), np.maximum(low, high), color=color, alpha=0.15)
 

@@ -1,7 +1,8 @@
 """Per-agent gradient samples on the simulator: warm up, snapshot, fork into S copies, roll out H steps.
 
-One cell = one (N, replicate): a test scenario (index = replicate mod 40) is warmed up with Best-Fit for
-``warmup_steps`` (+ a replicate-dependent offset, so snapshots differ in time of day), then snapshotted at a step
+One cell = one (N, replicate): a test scenario (index = replicate mod 40) is warmed up with Best-Fit up to the
+replicate's snapshot step — stratified over the tidal cycle: phase replicate mod 4, a seeded step of that phase
+within [warmup_steps, warmup_steps + 1000) (measurement.phases) — and snapshotted at the first step from there
 with at least one deciding agent. The snapshot is forked into S copies with independent future arrivals; in
 every copy the fixed policy acts at the fork step and for the H − 1 steps after it. For each agent i deciding at
 the fork step — same observation o_i in every copy — and each copy s we record
@@ -17,7 +18,7 @@ fork-step agents, all later agents, future arrivals) is resampled. The within-gr
 coefficient is the cross-agent part E_{a_i}[Var(ĝ^i | a_i)], the between-group variance (less its within
 share / L) the own-action part Var_{a_i}(E[ĝ^i | a_i]). "Cross-agent" here includes the future arrivals; a
 second nested batch with the same fixed actions and the snapshot's own future arrivals in every copy isolates
-the other agents' part ("cross_agents").
+the other agents' part ("cross_agents") and is what measurement.relevance tests: does any action matter here.
 
 Copies are rolled out in chunks of at most ``max_copies_per_batch`` (chosen from N when not given) so that
 N = 1500 fits in memory.
@@ -31,6 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from dgpg_theory.measurement.phases import PERIOD, snapshot_time
 from dgpg_theory.measurement.policies import Policy, sample_categorical
 from sim.arguments import require, require_int
 from sim.env import DEFAULT_QUEUE_MODEL, BatchedEnv
@@ -55,6 +57,8 @@ def horizon_for(gamma: float, tail: float) -> int:
 # γ^H ≤ 0.05 (H = 299): the truncated tail carries ≤ 5 % of the discount weight. γ^H ≤ 0.01 (H = 459) costs
 # 1.5× the simulation and would not fit the 10-minute default scan on 2 cores.
 DEFAULT_HORIZON = horizon_for(GAMMA, 0.05)
+# The snapshot window must leave steps in which a job can still arrive (the fork needs a deciding agent).
+LAST_WINDOW_START = ARRIVAL_STEPS - PERIOD - 100
 
 
 @dataclass(frozen=True)
@@ -64,20 +68,24 @@ class SamplingConfig:
     copies: int = 192
     gamma: float = GAMMA
     horizon: int = DEFAULT_HORIZON
-    warmup_steps: int = 300
+    warmup_steps: int = 900  # snapshots fall in [warmup_steps, warmup_steps + 1000): one tidal period
     nested_outer: int = 16
     nested_inner: int = 4
     max_copies_per_batch: int | None = None
     queue_model: str = DEFAULT_QUEUE_MODEL  # sim/SPEC.md, "Queue models"
+    snapshot_seed: int = 0  # seeds the snapshot steps (measurement.phases), with the replicate
 
     def __post_init__(self) -> None:
         require_int("copies", self.copies, low=2, context="(samples per agent)")
         require(0 < self.gamma < 1, "gamma", self.gamma, "in (0, 1)")
-        require_int("horizon", self.horizon, low=1, high=EPISODE_STEPS - 200 - self.warmup_steps,
-                    context="(warmup_steps + 200 + horizon must stay below the episode length)")  # fmt: skip
-        require_int("warmup_steps", self.warmup_steps, low=0, high=ARRIVAL_STEPS - 200,
-                    context="(the largest replicate offset is 199 steps and jobs arrive only before step 2000: the "
-                    "fork needs an arriving job)")  # fmt: skip
+        horizon_context = "(a fork step comes before the arrivals end; its rollout must end with the episode)"
+        require_int("horizon", self.horizon, low=1, high=EPISODE_STEPS - ARRIVAL_STEPS + 1, context=horizon_context)
+        window_context = (
+            f"(snapshots fall in [warmup_steps, warmup_steps + {PERIOD}), which must end "
+            f"{ARRIVAL_STEPS - PERIOD - LAST_WINDOW_START} steps before the arrivals do at step {ARRIVAL_STEPS})"
+        )
+        require_int("warmup_steps", self.warmup_steps, low=0, high=LAST_WINDOW_START + 1, context=window_context)
+        require_int("snapshot_seed", self.snapshot_seed, low=0)
         if self.max_copies_per_batch is not None:
             require_int("max_copies_per_batch", self.max_copies_per_batch, low=1, context="or None (automatic)")
         require_int("nested_outer", self.nested_outer, low=2)
@@ -101,10 +109,11 @@ class NestedSamples:
     """One agent's action held fixed in each of M groups of L copies (everyone else resampled)."""
 
     agent: int
+    actions: np.ndarray  # [M] the fixed action of each group
     score: np.ndarray  # [M, P] score of the fixed action of each group
     returns: np.ndarray  # [M, L]
     coefficient: np.ndarray  # [M, L] the agent's guidance coefficient
-    returns_shared_future: np.ndarray | None = None  # [M, L], the same actions with identical future arrivals
+    returns_shared_future: np.ndarray  # [M, L], the same actions with identical future arrivals
 
 
 class ForkRollout(NamedTuple):
@@ -124,8 +133,9 @@ class ForkRollout(NamedTuple):
 class CellSamples:
     fork: ForkSamples
     nested: NestedSamples
-    warmup_steps: int
+    warmup_steps: int  # Best-Fit steps before the snapshot search (the replicate's snapshot step)
     scenario_index: int
+    phase: str  # measurement.phases.PHASES
 
 
 def warm_snapshot(scenario: Scenario, steps: int, queue_model: str = DEFAULT_QUEUE_MODEL) -> EnvState:
@@ -233,6 +243,7 @@ def sample_nested(
     )
     return NestedSamples(
         agent=agent,
+        actions=outer_actions,
         score=fixed.score[::inner, agent],
         returns=fixed.returns.reshape(outer, inner),
         coefficient=fixed.coefficient[:, agent].reshape(outer, inner),
@@ -246,9 +257,9 @@ def sample_cell(
     """Warm-up, snapshot, the S-copy fork and the nested batch for one (N, replicate)."""
     index = replicate % TEST_SCENARIOS
     scenario = make_scenario(scale, "test", index)
-    warmup = config.warmup_steps + (61 * replicate) % 200  # replicates differ in scenario and time of day
-    snapshot = warm_snapshot(scenario, warmup, config.queue_model)
+    when = snapshot_time(replicate, config.warmup_steps, config.snapshot_seed)
+    snapshot = warm_snapshot(scenario, when.step, config.queue_model)
     fork_stream, nested_stream = seed_sequence.spawn(2)
     fork = sample_fork(policy, snapshot, scenario, scale, config, np.random.default_rng(fork_stream))
     nested = sample_nested(policy, snapshot, scenario, scale, config, np.random.default_rng(nested_stream))
-    return CellSamples(fork, nested, warmup, index)
+    return CellSamples(fork, nested, when.step, index, when.phase)

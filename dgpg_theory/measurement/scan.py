@@ -24,7 +24,9 @@ from dgpg_theory.measurement.checkpoints import (
     checkpoint_policy,
     read_checkpoint,
 )
+from dgpg_theory.measurement.phases import PHASES
 from dgpg_theory.measurement.policies import POLICY_NAMES
+from dgpg_theory.measurement.relevance import SPREAD_TOLERANCE, ActionRelevance, fraction, no_action_matters
 from dgpg_theory.measurement.samples import DEFAULT_HORIZON, GAMMA, SamplingConfig
 from dgpg_theory.measurement.sweep import EXECUTORS, cell_specs, open_executor, run_cells
 from dgpg_theory.statistics import DEFAULT_FALSE_ALARM
@@ -34,7 +36,7 @@ from sim.scales import resolve_scale
 
 DEFAULT_N = (5, 10, 20, 50, 100, 200)
 # A small scan for notebooks and CI (≲ 1 min): ScanConfig(**QUICK) (the CLI's --quick; explicit flags win there).
-QUICK = {"n": (5, 10, 20), "samples": 48, "replicates": 3, "horizon": 60, "nested_outer": 6, "nested_inner": 2}
+QUICK = {"n": (5, 10, 20), "samples": 48, "replicates": 4, "horizon": 60, "nested_outer": 6, "nested_inner": 2}
 SLOPE_KEYS = ("sigma2_J", "sigma2_J_plain", "sigma2_G", "rel_var_J", "rel_var_G", "min_var")
 
 
@@ -46,13 +48,13 @@ class ScanConfig:
 
     n: tuple[int, ...] = DEFAULT_N  # server counts N (distinct, each a valid scale)
     samples: int = SamplingConfig.copies  # S: forked copies per snapshot (≥ 2)
-    replicates: int = 8  # R: snapshots per N (≥ 2); intervals come from them
+    replicates: int = 8  # R: snapshots per N (≥ 2; replicate r in tidal phase r mod 4); intervals come from them
     policy: str = "scoring"  # measurement.policies.POLICY_NAMES or checkpoint:PATH
     reward_scale: str = "paper"  # the reward scaling of the headline table and slopes (moments.REWARD_SCALES)
     seed: int = 0  # the policy's seed; cell (N, r) draws from SeedSequence([seed, N, r])
     gamma: float = GAMMA
     horizon: int = DEFAULT_HORIZON  # H: rollout steps from the fork step
-    warmup_steps: int = SamplingConfig.warmup_steps  # Best-Fit steps before the snapshot (+ an offset < 200)
+    warmup_steps: int = SamplingConfig.warmup_steps  # snapshots in [warmup_steps, +1000), by phase (measurement.phases)
     nested_outer: int = SamplingConfig.nested_outer  # own/cross split: fixed actions per cell
     nested_inner: int = SamplingConfig.nested_inner  # own/cross split: copies per fixed action
     max_copies_per_batch: int | None = None  # copies simulated at once (None: from N); each chunk draws its seed
@@ -87,6 +89,7 @@ class ScanConfig:
             copies=self.samples, gamma=self.gamma, horizon=self.horizon, warmup_steps=self.warmup_steps,
             nested_outer=self.nested_outer, nested_inner=self.nested_inner,
             max_copies_per_batch=self.max_copies_per_batch, queue_model=self.queue_model,
+            snapshot_seed=self.seed,
         )  # fmt: skip
 
 
@@ -142,31 +145,66 @@ def run_scan(
 
 
 def summarize(cells: list[moments.CellMoments], config: ScanConfig) -> dict:
-    """Per-N statistics and across-N slopes, for the configured reward scaling and the others."""
+    """Per-N statistics and across-N slopes, for the configured reward scaling and the others; the action
+    relevance per N; the same per tidal phase for the configured scaling."""
     by_n = {n: [c for c in cells if c.n == n] for n in config.n}
-    by_scale = {}
-    for scale in moments.REWARD_SCALES:
-        summaries = [
-            moments.summarize_n(group, resolve_scale(n).n_clusters, scale, config.seed + n, config.false_alarm)
-            for n, group in by_n.items()
-        ]
-        slopes = {key: vars(moments.slope_verdict(key, cells, scale, config.false_alarm)) for key in SLOPE_KEYS}
-        by_scale[scale] = {"summaries": summaries, "slopes": slopes}
+    by_scale = {scale: _summaries(by_n, scale, config) for scale in moments.REWARD_SCALES}
     primary = by_scale[config.reward_scale]
     return {
         "config": asdict(config),
         "alpha_grid": moments.ALPHA_GRID.tolist(),
-        "per_n": [
-            s.row() | {"curve_predicted": s.curve_predicted, "curve_empirical": s.curve_empirical}
-            for s in primary["summaries"]
-        ],
+        "per_n": [s.row() | relevance_row(by_n[s.n], config.false_alarm) | _curves(s) for s in primary["summaries"]],
         "slopes": primary["slopes"],
         "by_reward_scale": {
             scale: {"per_n": [s.row() for s in block["summaries"]], "slopes": block["slopes"]}
             for scale, block in by_scale.items()
         },
+        "by_phase": {phase: _phase_block(cells, phase, config) for phase in PHASES},
         "cells": [vars(c) | {"scales": {k: vars(m) for k, m in c.scales.items()}} for c in cells],
         "cell_seconds": float(sum(c.seconds for c in cells)),
+    }
+
+
+def _curves(summary: moments.NSummary) -> dict:
+    return {"curve_predicted": summary.curve_predicted, "curve_empirical": summary.curve_empirical}
+
+
+def _curves(summary: moments.NSummary) -> dict:
+    return {"curve_predicted": summary.curve_predicted, "curve_empirical": summary.curve_empirical}
+
+
+def _summaries(by_n: dict[int, list[moments.CellMoments]], scale: str, config: ScanConfig) -> dict:
+    summaries = [
+        moments.summarize_n(group, resolve_scale(n).n_clusters, scale, config.seed + n, config.false_alarm)
+        for n, group in by_n.items()
+    ]
+    cells = [c for group in by_n.values() for c in group]
+    slopes = {key: vars(moments.slope_verdict(key, cells, scale, config.false_alarm)) for key in SLOPE_KEYS}
+    return {"summaries": summaries, "slopes": slopes}
+
+
+def relevance_row(cells: list[moments.CellMoments], false_alarm: float) -> dict:
+    """Fractions of snapshots where no action / the tested agent's own action / another agent's action
+    detectably changes the return (measurement.relevance)."""
+    tested = [ActionRelevance(c.own_action_p_value, c.others_spread) for c in cells]
+    return {
+        "no_action_fraction": fraction([no_action_matters(t, false_alarm) for t in tested]),
+        "own_action_fraction": fraction([t.own_action_p_value < false_alarm for t in tested]),
+        "others_action_fraction": fraction([t.others_spread > SPREAD_TOLERANCE for t in tested]),
+        "relevance_snapshots": len(tested),
+    }
+
+
+def _phase_block(cells: list[moments.CellMoments], phase: str, config: ScanConfig) -> dict:
+    """One tidal phase's snapshots: relevance per N, and the statistics and slopes where each N has ≥ 2."""
+    by_n = {n: [c for c in cells if c.n == n and c.phase == phase] for n in config.n}
+    per_n = [{"n": n} | relevance_row(group, config.false_alarm) for n, group in by_n.items()]
+    if min(len(group) for group in by_n.values()) < 2:
+        return {"per_n": per_n, "slopes": None}
+    block = _summaries(by_n, config.reward_scale, config)
+    return {
+        "per_n": [row | s.row() for row, s in zip(per_n, block["summaries"], strict=True)],
+        "slopes": block["slopes"],
     }
 
 
@@ -232,6 +270,7 @@ def table(results: dict) -> str:
     """The per-N table and the verdicts, as printed to stdout (``results`` as written: ``plain_results``)."""
     head = f"{'N':>5} {'K':>4} {'agents':>6} {'sigma2_J [CI]':>26} {'sigma2_G [CI]':>26} {'rho [CI]':>22} {'alpha*':>7}"
     head += f" {'minVar pred':>11} {'minVar emp':>11} {'relVar_J':>9} {'relVar_G':>9} {'own_J':>9} {'cross_J':>9}"
+    head += f" {'no-action':>9}"
     lines = [head]
     for r in results["per_n"]:
         lines.append(
@@ -239,6 +278,7 @@ def table(results: dict) -> str:
             f"{_with_interval(r, 'sigma2_G'):>26} {_with_interval(r, 'rho'):>22} {_fmt(r['alpha_star']):>7} "
             f"{_fmt(r['min_var_predicted']):>11} {_fmt(r['min_var_empirical']):>11} {_relative(r, 'rel_var_J'):>9} "
             f"{_relative(r, 'rel_var_G'):>9} {_fmt(r['own_J']):>9} {_fmt(r['cross_J']):>9}"
+            f" {_fmt(r['no_action_fraction'], 2):>9}"
         )
     lines.append("")
     lines += [f"  {slope['verdict']}" for slope in results["slopes"].values()]
