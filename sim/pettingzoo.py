@@ -81,11 +81,13 @@ def parallel_env(
     scenario_seed: int = 0,
     render_mode: str | None = None,
     queue_model: str = DEFAULT_QUEUE_MODEL,
+    target_utilization: float | None = None,
 ) -> CloudSchedulingEnv:
     """The ParallelEnv of scenario ``scenario`` of ``split`` at ``scale`` (a Table 5 name or N; K optional).
 
-    The scenario is the one ``load_scenarios(scale, split, scenario_seed)[scenario]`` returns; ``queue_model``
-    is BatchedEnv's (sim/SPEC.md, "Queue models").
+    The scenario is the one ``load_scenarios(scale, split, scenario_seed, target_utilization=...)[scenario]``
+    returns (``target_utilization``: see ``make_scenario``; None: the H.1 draw); ``queue_model`` is BatchedEnv's
+    (sim/SPEC.md, "Queue models").
     """
     if split not in SPLIT_SIZES:
         raise ValueError(f"split={split!r} is not allowed; allowed: {', '.join(SPLIT_SIZES)}")
@@ -93,7 +95,7 @@ def parallel_env(
     require_int("scenario", scenario, low=0, high=size, context=f"for split={split!r}")
     require_int("scenario_seed", scenario_seed, low=0)
     sc = resolve_scale(scale, n_clusters)
-    picked = make_scenario(sc, split, int(scenario), int(scenario_seed))
+    picked = make_scenario(sc, split, int(scenario), int(scenario_seed), target_utilization)
     return CloudSchedulingEnv(picked, render_mode=render_mode, queue_model=queue_model)
 
 

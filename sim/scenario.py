@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.arguments import require_int
+from sim.arguments import require, require_int
 from sim.atomic import write_text
 from sim.catalog import TYPE_CAPACITY, TYPE_EFFICIENCY, TYPE_WEIGHTS
 from sim.scales import Scale, resolve_scale
@@ -78,18 +78,43 @@ def calibrated_arrival_rate(server_types: np.ndarray, target_utilization: float)
     return float(min(rates))
 
 
-def make_scenario(scale: str | int | Scale, split: str, index: int, seed: int = 0) -> Scenario:
-    """Scenario ``index`` of ``split`` at ``scale``, deterministic from ``seed``."""
+def require_target_utilization(target_utilization: object) -> None:
+    """ArgumentError unless ``target_utilization`` is None or a real number in (0, 1].
+
+    It is the bottleneck resource's utilization at which arrivals equal throughput (``calibrated_arrival_rate``):
+    0 or less means no arrivals (or a negative rate), 1 a cluster loaded to its full capacity, and above 1 the
+    arrivals outgrow what the servers can serve even fully packed, so the backlog grows without bound.
+    """
+    if target_utilization is None:
+        return
+    real = isinstance(target_utilization, int | float | np.integer | np.floating) and not isinstance(
+        target_utilization, bool | np.bool_
+    )
+    fits = real and 0.0 < float(target_utilization) <= 1.0  # NaN fails both comparisons
+    require(fits, "target_utilization", target_utilization, "a number in (0, 1]; None (the default) draws it as in H.1")
+
+
+def make_scenario(
+    scale: str | int | Scale, split: str, index: int, seed: int = 0, target_utilization: float | None = None
+) -> Scenario:
+    """Scenario ``index`` of ``split`` at ``scale``, deterministic from ``seed``.
+
+    ``target_utilization`` overrides the H.1 draw from TARGET_UTILIZATION_RANGE (None: the draw). The draw is
+    still made, so the servers and ``workload_seed`` are those of the default scenario: only λ̄ changes, in
+    proportion to the utilization (``calibrated_arrival_rate`` is linear in it).
+    """
     sc = resolve_scale(scale)
     if split not in SPLIT_CODES:
         raise ValueError(f"split={split!r} is not allowed; allowed: {', '.join(SPLIT_CODES)}")
     require_int("seed", seed, low=0)
     require_int("index", index, low=0)
+    require_target_utilization(target_utilization)
     seq = np.random.SeedSequence([int(seed), SPLIT_CODES[split], sc.n_servers, sc.n_clusters, int(index)])
     rng = np.random.default_rng(seq)
     types = rng.choice(len(TYPE_WEIGHTS), size=sc.n_servers, p=TYPE_WEIGHTS)
     types = rng.permutation(types)
-    target = float(rng.uniform(*TARGET_UTILIZATION_RANGE))
+    drawn = float(rng.uniform(*TARGET_UTILIZATION_RANGE))  # drawn even when overridden: same stream as default
+    target = drawn if target_utilization is None else float(target_utilization)
     workload_seed = int(seq.spawn(1)[0].generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
     return Scenario(
         scale=sc.name,
@@ -112,21 +137,36 @@ def cache_dir() -> Path:
 
 
 def load_scenarios(
-    scale: str | int | Scale, split: str = "test", seed: int = 0, count: int | None = None
+    scale: str | int | Scale,
+    split: str = "test",
+    seed: int = 0,
+    count: int | None = None,
+    target_utilization: float | None = None,
 ) -> list[Scenario]:
-    """The first ``count`` scenarios (default: all 200 train / 40 test) of a split, cached on disk."""
+    """The first ``count`` scenarios (default: all 200 train / 40 test) of a split, cached on disk.
+
+    ``target_utilization``: see ``make_scenario``; each value has its own cache file.
+    """
     sc = resolve_scale(scale)
     if split not in SPLIT_SIZES:
         raise ValueError(f"split={split!r} is not allowed; allowed: {', '.join(SPLIT_SIZES)}")
     total = SPLIT_SIZES[split]
     count = total if count is None else count
     require_int("count", count, low=1, high=total + 1, context=f"for split={split!r}")
-    path = cache_dir() / f"v{SCENARIO_FORMAT}_n{sc.n_servers}_k{sc.n_clusters}_{split}_seed{seed}.json"
+    require_target_utilization(target_utilization)
+    path = cache_path(sc, split, seed, target_utilization)
     scenarios = _read_cache(path)
     if scenarios is None:
-        scenarios = [make_scenario(sc, split, i, seed) for i in range(total)]
+        scenarios = [make_scenario(sc, split, i, seed, target_utilization) for i in range(total)]
         _write_cache(path, scenarios)
     return scenarios[:count]
+
+
+def cache_path(scale: Scale, split: str, seed: int, target_utilization: float | None = None) -> Path:
+    """The cache file of one scenario set. The default load keeps its historical name (existing caches stay
+    valid); an override adds ``_u`` and the float's repr, which round-trips, so two values never share a file."""
+    load = "" if target_utilization is None else f"_u{float(target_utilization)!r}"
+    return cache_dir() / f"v{SCENARIO_FORMAT}_n{scale.n_servers}_k{scale.n_clusters}_{split}_seed{seed}{load}.json"
 
 
 def _read_cache(path: Path) -> list[Scenario] | None:

@@ -4,6 +4,12 @@ import json
 import subprocess
 import sys
 
+EVALUATE_FIELDS = {
+    "policy", "n", "split", "queue_model", "target_utilization", "mean_reward", "std_reward", "mean_queue_penalty",
+    "std_queue_penalty", "mean_energy_term", "std_energy_term", "mean_frac_steps_queue_above_20",
+    "mean_frac_jobs_waiting_at_end", "n_scenarios", "seconds",
+}  # fmt: skip
+
 
 def _run(*arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *arguments], capture_output=True, text=True, timeout=600)
@@ -13,9 +19,24 @@ def test_evaluate_json():
     done = _run("-m", "sim.evaluate", "--policy", "guidance-greedy", "--n", "2", "--count", "3", "--json")
     assert done.returncode == 0, done.stderr
     row = json.loads(done.stdout)
-    assert set(row) == {"policy", "n", "split", "queue_model", "mean_reward", "std_reward", "n_scenarios", "seconds"}
+    assert set(row) == EVALUATE_FIELDS
     assert row["policy"] == "guidance-greedy" and row["n"] == 2 and row["n_scenarios"] == 3
-    assert row["mean_reward"] < 0 and row["queue_model"] == "bounded-redispatch"
+    assert row["mean_reward"] < 0 and row["queue_model"] == "bounded-redispatch" and row["target_utilization"] is None
+    # reward = −(queue penalty + energy term), H.3; the means over scenarios recombine too
+    assert abs(row["mean_reward"] + row["mean_queue_penalty"] + row["mean_energy_term"]) < 1e-9
+    assert 0 <= row["mean_frac_steps_queue_above_20"] <= 1 and 0 <= row["mean_frac_jobs_waiting_at_end"] <= 1
+
+
+def test_evaluate_lighter_load():
+    argv = ("-m", "sim.evaluate", "--policy", "best-fit", "--n", "5", "--count", "3", "--json")
+    default, light = (json.loads(_run(*argv, *extra).stdout) for extra in ((), ("--target-utilization", "0.6")))
+    assert light["target_utilization"] == 0.6 and set(light) == EVALUATE_FIELDS
+    assert light["mean_queue_penalty"] < default["mean_queue_penalty"]
+    assert light["mean_energy_term"] < default["mean_energy_term"]
+    refused = _run(*argv, "--target-utilization", "1.5")
+    assert refused.returncode == 2 and "target_utilization=1.5" in refused.stderr and "(0, 1]" in refused.stderr
+    sentence = _run(*argv[:-1], "--target-utilization", "0.6")
+    assert sentence.returncode == 0 and "utilization 0.6" in sentence.stdout and "queue penalty" in sentence.stdout
 
 
 def test_evaluate_binding_differs_from_bounded_redispatch_for_random():
