@@ -132,6 +132,31 @@ def squared_mean_norm(samples: np.ndarray) -> float:
     return float((g.mean(axis=0) ** 2).sum() - trace_variance(g) / g.shape[0])
 
 
+def log_variance_noise(samples: np.ndarray) -> tuple[float, float]:
+    """(k, 0) with Var(log trace_variance) ≈ k / S at S samples (delta method: Var(σ̂²) ≈ Var(‖ĝ − ḡ‖²) / S).
+    The pair has the form of ``log_signal_noise`` so that the two add up as coefficients of 1/S and 1/S²."""
+    g = as_samples("samples", samples)
+    deviations = ((g - g.mean(axis=0)) ** 2).sum(axis=1)
+    mean = deviations.mean()
+    return (float(deviations.var(ddof=1) / mean**2) if mean > 0 else math.inf, 0.0)
+
+
+def log_signal_noise(samples: np.ndarray) -> tuple[float, float]:
+    """(a1, a2) with Var(log squared_mean_norm) ≈ a1 / S + a2 / S² at S samples: the unbiased ‖ḡ‖² − tr Σ/S has
+    variance 4 μᵀΣμ / S + 2 tr Σ² / S² for Gaussian ĝ (delta method for the log). inf when the estimated
+    signal is not positive."""
+    g = as_samples("samples", samples)
+    n = g.shape[0]
+    signal = squared_mean_norm(g)
+    if not signal > 0:
+        return math.inf, math.inf
+    centred = g - g.mean(axis=0)
+    along_mean = float(((centred @ g.mean(axis=0)) ** 2).sum() / (n - 1))  # μᵀΣμ
+    gram = centred @ centred.T
+    trace_square = float((gram**2).sum() / (n - 1) ** 2)  # tr Σ²
+    return 4 * along_mean / signal**2, 2 * trace_square / signal**2
+
+
 def relative_variance(samples: np.ndarray) -> float:
     """tr Cov(ĝ) / ‖Eĝ‖²: invariant to rescaling the reward, so the honest form of a Θ(N) claim.
 
@@ -447,6 +472,8 @@ class SlopeFit:
     ci_high: float
     false_alarm: float
     n_points: int
+    residual_variance: float  # of log y about the fit (σ² of the OLS model)
+    log_n_spread: float  # Σ (log N − its group mean)²: slope_se² = residual_variance / log_n_spread
 
 
 def fit_log_log_slope(
@@ -476,7 +503,9 @@ def fit_log_log_slope(
     if len(labels) != n.size:
         raise ValueError(f"groups must have one label per point; got {len(labels)} labels for {n.size} points")
     indicators = (labels[:, None] == np.arange(labels.max() + 1)).astype(float)
-    design = np.column_stack([np.log(n), indicators])
+    log_n = np.log(n)
+    group_means = (indicators.T @ log_n) / indicators.sum(axis=0)
+    design = np.column_stack([log_n, indicators])
     if n.size - design.shape[1] < 1:
         raise ValueError(f"need more points than parameters; got {n.size} points, {design.shape[1]} parameters")
     fit = sm.OLS(np.log(y), design).fit()
@@ -490,6 +519,8 @@ def fit_log_log_slope(
         ci_high=float(high),
         false_alarm=false_alarm,
         n_points=int(n.size),
+        residual_variance=float(fit.mse_resid),
+        log_n_spread=float(((log_n - indicators @ group_means) ** 2).sum()),
     )
 
 

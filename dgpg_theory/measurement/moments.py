@@ -81,6 +81,9 @@ class CellMoments:
     tail_shape_g: float
     scales: dict[str, ScaleMoments] = field(default_factory=dict)
     seconds: float = 0.0
+    fork_seconds: float = 0.0  # the S-copy fork alone: the part of ``seconds`` that grows with S
+    # (a1, a2): Var(log estimate) ≈ a1/S + a2/S² for sigma2_J, sigma2_G, signal_J, signal_G (measurement.allocation)
+    log_noise: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def _per_agent(value: float, n_agents: int) -> float:
@@ -164,6 +167,13 @@ def cell_moments(samples: CellSamples, replicate: int, n_parameters: int) -> Cel
         )
         if name == "paper":
             cell.tail_shape_j = _tail_shape(g_j)
+            cell.log_noise = {
+                "sigma2_J": st.log_variance_noise(g_j),
+                "sigma2_G": st.log_variance_noise(g_g),
+                "signal_J": st.log_signal_noise(g_j),
+                "signal_G": st.log_signal_noise(g_g),
+            }
+    cell.fork_seconds = samples.fork_seconds
     return cell
 
 

@@ -27,6 +27,7 @@ N = 1500 fits in memory.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -136,6 +137,7 @@ class CellSamples:
     warmup_steps: int  # Best-Fit steps before the snapshot search (the replicate's snapshot step)
     scenario_index: int
     phase: str  # measurement.phases.PHASES
+    fork_seconds: float = 0.0  # wall time of the S-copy fork (the rest of a cell's time does not grow with S)
 
 
 def warm_snapshot(scenario: Scenario, steps: int, queue_model: str = DEFAULT_QUEUE_MODEL) -> EnvState:
@@ -260,6 +262,8 @@ def sample_cell(
     when = snapshot_time(replicate, config.warmup_steps, config.snapshot_seed)
     snapshot = warm_snapshot(scenario, when.step, config.queue_model)
     fork_stream, nested_stream = seed_sequence.spawn(2)
+    start = time.perf_counter()
     fork = sample_fork(policy, snapshot, scenario, scale, config, np.random.default_rng(fork_stream))
+    fork_seconds = time.perf_counter() - start
     nested = sample_nested(policy, snapshot, scenario, scale, config, np.random.default_rng(nested_stream))
-    return CellSamples(fork, nested, when.step, index, when.phase)
+    return CellSamples(fork, nested, when.step, index, when.phase, fork_seconds)
