@@ -96,6 +96,9 @@ def parser() -> argparse.ArgumentParser:
     add("--quick", action="store_true", help=f"a small scan for notebooks and CI (≲ 1 min): N = {QUICK['n']}, "
         f"S = {QUICK['samples']}, R = {QUICK['replicates']}, H = {QUICK['horizon']}; explicit "
         "--n/--samples/--replicates/--horizon win")
+    add("--target-utilization", type=float, default=None, help="the scenarios' load: the bottleneck utilization "
+        "their arrival rate is calibrated to, in (0, 1] (e.g. 0.6, a lighter load). Default: H.1's draw in "
+        "[0.80, 0.85] per scenario")
     add("--queue-model", choices=sorted(QUEUE_MODELS), default=DEFAULTS.queue_model, help="who places a job: "
         "bounded-redispatch (local queues of 50, overflow re-dispatched by the cluster manager) or binding (the "
         "agent's placement is final); sim/SPEC.md, Queue models. Default: %(default)s")
@@ -120,6 +123,7 @@ def config_from(args: argparse.Namespace, explicit: set[str]) -> tuple[ScanConfi
         reward_scale=args.reward_scale, seed=args.seed, horizon=args.horizon, warmup_steps=args.warmup,
         nested_outer=args.nested_outer, nested_inner=args.nested_inner,
         max_copies_per_batch=args.max_copies_per_batch, false_alarm=args.false_alarm, queue_model=args.queue_model,
+        target_utilization=args.target_utilization,
     ), Execution(
         executor=args.executor, workers=args.workers, scheduler=args.scheduler, connect_timeout=args.connect_timeout
     )  # fmt: skip

@@ -13,6 +13,7 @@ import pytest
 import sim.atomic
 from dgpg_theory import variance_scan
 from dgpg_theory.measurement.scan import Execution, ScanConfig, run_scan, write_results
+from sim.scenario import make_scenario
 
 TINY = ["--samples", "8", "--replicates", "2", "--horizon", "5", "--warmup", "40", "--nested-outer", "2"]
 TINY += ["--nested-inner", "2", "--no-progress", "--workers", "1"]
@@ -91,6 +92,7 @@ def test_help_explains_every_flag(capsys):
         (["--n", "5", "10", "--max-copies-per-batch", "0"], "--max-copies-per-batch: max_copies_per_batch=0"),
         (["--n", "5", "10", "--hor", "10"], "unrecognized arguments"),
         (["--n", "5", "10", "--queue-model", "fifo"], "--queue-model: invalid choice: 'fifo'"),
+        (["--n", "5", "10", "--target-utilization", "0"], "--target-utilization: target_utilization=0.0; allowed"),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_writes_nothing(tmp_path, capsys, argv, message):
@@ -173,3 +175,20 @@ def test_a_binding_scan_runs_every_cell_under_binding(monkeypatch):
     assert results["config"]["queue_model"] == "binding" and seen and set(seen) == {"binding"}
     with pytest.raises(ValueError, match="queue_model='fifo'; allowed"):
         replace(TINY_CONFIG, queue_model="fifo")
+
+
+def test_a_lighter_load_scan_samples_the_lighter_scenarios(monkeypatch):
+    import dgpg_theory.measurement.samples as samples
+
+    seen = []
+
+    def recording(scale, split, index, seed=0, target_utilization=None):
+        scenario = make_scenario(scale, split, index, seed, target_utilization)
+        seen.append((scenario, make_scenario(scale, split, index, seed)))
+        return scenario
+
+    monkeypatch.setattr(samples, "make_scenario", recording)
+    results = run_scan(replace(TINY_CONFIG, target_utilization=0.6))
+    assert results["config"]["target_utilization"] == 0.6 and seen
+    assert all(lighter.target_utilization == 0.6 for lighter, _ in seen)
+    assert all(lighter.arrival_rate < default.arrival_rate for lighter, default in seen)  # H.1: u in [0.80, 0.85]

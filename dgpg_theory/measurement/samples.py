@@ -39,7 +39,7 @@ from sim.arguments import require, require_int
 from sim.env import DEFAULT_QUEUE_MODEL, BatchedEnv
 from sim.kernels import QUEUE_MODELS
 from sim.scales import Scale
-from sim.scenario import Scenario, make_scenario
+from sim.scenario import Scenario, make_scenario, require_target_utilization
 from sim.state import EnvState
 from sim.workload import ARRIVAL_STEPS, EPISODE_STEPS
 
@@ -75,6 +75,7 @@ class SamplingConfig:
     max_copies_per_batch: int | None = None
     queue_model: str = DEFAULT_QUEUE_MODEL  # sim/SPEC.md, "Queue models"
     snapshot_seed: int = 0  # seeds the snapshot steps (measurement.phases), with the replicate
+    target_utilization: float | None = None  # the scenarios' load (None: H.1's draw; sim.scenario.make_scenario)
 
     def __post_init__(self) -> None:
         require_int("copies", self.copies, low=2, context="(samples per agent)")
@@ -87,6 +88,7 @@ class SamplingConfig:
         )
         require_int("warmup_steps", self.warmup_steps, low=0, high=LAST_WINDOW_START + 1, context=window_context)
         require_int("snapshot_seed", self.snapshot_seed, low=0)
+        require_target_utilization(self.target_utilization)
         if self.max_copies_per_batch is not None:
             require_int("max_copies_per_batch", self.max_copies_per_batch, low=1, context="or None (automatic)")
         require_int("nested_outer", self.nested_outer, low=2)
@@ -258,7 +260,7 @@ def sample_cell(
 ) -> CellSamples:
     """Warm-up, snapshot, the S-copy fork and the nested batch for one (N, replicate)."""
     index = replicate % TEST_SCENARIOS
-    scenario = make_scenario(scale, "test", index)
+    scenario = make_scenario(scale, "test", index, target_utilization=config.target_utilization)
     when = snapshot_time(replicate, config.warmup_steps, config.snapshot_seed)
     snapshot = warm_snapshot(scenario, when.step, config.queue_model)
     fork_stream, nested_stream = seed_sequence.spawn(2)

@@ -60,6 +60,7 @@ class ScanConfig:
     max_copies_per_batch: int | None = None  # copies simulated at once (None: from N); each chunk draws its seed
     false_alarm: float = DEFAULT_FALSE_ALARM  # of every interval and verdict
     queue_model: str = DEFAULT_QUEUE_MODEL  # who places a job (sim/SPEC.md, "Queue models")
+    target_utilization: float | None = None  # the scenarios' load (None: H.1's draw in [0.80, 0.85])
 
     def __post_init__(self) -> None:
         require(isinstance(self.n, tuple | list) and all(is_int(n) for n in self.n), "n", self.n, "ints N ≥ 2")
@@ -89,7 +90,7 @@ class ScanConfig:
             copies=self.samples, gamma=self.gamma, horizon=self.horizon, warmup_steps=self.warmup_steps,
             nested_outer=self.nested_outer, nested_inner=self.nested_inner,
             max_copies_per_batch=self.max_copies_per_batch, queue_model=self.queue_model,
-            snapshot_seed=self.seed,
+            snapshot_seed=self.seed, target_utilization=self.target_utilization,
         )  # fmt: skip
 
 
