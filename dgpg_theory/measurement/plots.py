@@ -180,3 +180,32 @@ def save_all(results: dict, out: Path) -> list[Path]:
         write_figure(make(results), out / name)
         paths.append(out / name)
     return paths
+
+
+# The slopes of the robustness table and where the paper puts them: Θ(N) at 1, O(1) at (or below) 0.
+ROBUSTNESS_SLOPES = (
+    ("sigma2_J_paper", "σ_J² (paper reward)", 1.0),
+    ("sigma2_G", "σ_G²", 0.0),
+    ("rel_var_J", "relative σ_J²", 1.0),
+    ("rel_var_G", "relative σ_G²", 0.0),
+)
+
+
+def robustness_figure(measurements: list[dict]) -> Figure:
+    """Each headline slope with its interval under every reading (``python -m dgpg_theory.robustness``)."""
+    names = [f"{m['reading']['queue_model']} / {m['reading']['load']}" for m in measurements]
+    figure, axes = plt.subplots(1, len(ROBUSTNESS_SLOPES), figsize=(14, 0.45 * len(names) + 1.6), sharey=True)
+    positions = np.arange(len(names))
+    for axis, (key, title, claimed) in zip(axes, ROBUSTNESS_SLOPES, strict=True):
+        slopes = [m["scan"][key] for m in measurements]
+        estimate = np.array([np.nan if s["estimate"] is None else s["estimate"] for s in slopes])
+        low = np.array([np.nan if s["ci"][0] is None else s["ci"][0] for s in slopes])
+        high = np.array([np.nan if s["ci"][1] is None else s["ci"][1] for s in slopes])
+        axis.errorbar(estimate, positions, xerr=[estimate - low, high - estimate], fmt="o", capsize=3)
+        axis.axvline(claimed, color="grey", ls="--", lw=1)
+        axis.set_title(f"slope of {title}\n(paper: {claimed:g})", fontsize=9)
+        axis.set_xlim(-1.5, 2.5)
+    axes[0].set_yticks(positions, names, fontsize=8)
+    axes[0].invert_yaxis()
+    figure.tight_layout()
+    return figure
