@@ -178,18 +178,18 @@ class BatchedEnv:
 
     def _advance(self, rule: int, actions: np.ndarray) -> StepResult:
         s, d = self.state, self.decision
-        s.ensure_buffer_room(int(np.diff(s.offsets).max(initial=0)))  # every job of a copy may be buffered
-        if s.queue_limit > s.q_cpu.shape[2]:  # binding: a queue may outgrow its ring this step
-            s.ensure_queue_room(self._longest_queue_bound(rule, actions))
+        arriving = np.diff(s.offsets)
+        s.ensure_buffer_room(int(arriving.max(initial=0)))  # every job of a copy may be buffered
+        s.ensure_queue_room(arriving)  # or queued
         n_agents = d.n_agents
         server = np.empty(n_agents, dtype=np.int64)
         outcome = np.empty(n_agents, dtype=np.int8)
         coefficient = np.empty(n_agents)
         kernels.place_jobs(
             s.t, rule, s.queue_limit, s.job_cpu, s.job_mem, s.job_dur, s.offsets, actions, s.servers_per_cluster,
-            s.order, s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt, s.running, s.q_cpu, s.q_mem, s.q_dur,
-            s.q_head, s.q_len, s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, d.x, d.x_ref, s.capacity_share,
-            s.resource_scale, server, outcome, coefficient,
+            s.order, s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt, s.running, *s.queue_pool,
+            s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, d.x, d.x_ref, s.capacity_share, s.resource_scale, server,
+            outcome, coefficient,
         )  # fmt: skip
         parts = shared_reward(s)
         s.t += 1
@@ -197,29 +197,17 @@ class BatchedEnv:
         self._begin_step()
         return StepResult(parts.reward, parts, server, outcome, coefficient, self.decision, done)
 
-    def _longest_queue_bound(self, rule: int, actions: np.ndarray) -> int:
-        """An upper bound on any local queue's length after this step's placements. Agents' jobs can only join
-        queues of their chosen cluster (the chosen server when K = N); a heuristic's may join any queue."""
-        s = self.state
-        coarse = int(s.q_len.max(initial=0)) + int(np.diff(s.offsets).max(initial=0))  # every job on one queue
-        if rule != kernels.RULE_AGENT or coarse <= s.q_cpu.shape[2]:  # most steps: the rings already suffice
-            return coarse
-        joining = np.bincount(
-            s.job_copy.astype(np.int64) * self.n_clusters + actions, minlength=s.n_copies * self.n_clusters
-        )
-        in_action_order = np.take_along_axis(s.q_len, s.order.astype(np.int64), axis=1)
-        longest = in_action_order.reshape(s.n_copies, self.n_clusters, -1).max(axis=2)
-        return int((longest + joining.reshape(s.n_copies, self.n_clusters)).max(initial=0))
-
     def _begin_step(self) -> None:
         """Housekeeping of step t, then the arrivals of step t (none once the episode is over)."""
         s = self.state
         if s.t >= EPISODE_STEPS:
             self._set_jobs([])
             return
+        if s.redispatch:  # the cluster manager may queue every buffered job
+            s.ensure_queue_room(s.g_len)
         kernels.housekeeping(
             s.t, s.queue_limit, s.redispatch, s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt, s.running,
-            s.q_cpu, s.q_mem, s.q_dur, s.q_head, s.q_len, s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, s.completed,
+            *s.queue_pool, s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, s.completed,
         )  # fmt: skip
         self._set_jobs([sample_arrivals(rng, s.t, rate) for rng, rate in zip(s.rngs, s.arrival_rate, strict=True)])
 

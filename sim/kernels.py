@@ -1,12 +1,14 @@
 """The sequential parts of one batched step, compiled with numba: completions, FIFO queue admission, the
-global-buffer retry, and job placement. One environment copy per ``prange`` iteration; copies never interact,
-so results do not depend on thread scheduling.
+global-buffer retry, and job placement. One environment copy per ``prange`` iteration; copies never interact
+(each has its own queue pool, see ``EnvState``), so results do not depend on thread scheduling.
 
 ``sim/reference.py`` implements the same rules in plain Python, one copy at a time; the tests check that both
 give identical trajectories. The rules themselves are written down in ``sim/SPEC.md``.
 """
 
 from __future__ import annotations
+
+import types
 
 import numba as nb
 import numpy as np
@@ -39,11 +41,19 @@ assert WHEEL_SLOTS > _longest_service_steps(), "WHEEL_SLOTS must exceed the long
 
 _jit = nb.njit(cache=True, nogil=True)
 _pjit = nb.njit(cache=True, nogil=True, parallel=True)
+# Inlined by numba: passing many arrays to a call costs more than these small bodies (measured: dequeueing 40 %
+# slower as a call).
+_inline_jit = nb.njit(cache=True, nogil=True, inline="always")
 
 
 @_jit
-def _start_job(b, j, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running):
-    steps = max(1, int(np.floor(duration / eta[b, j, 0] + 0.5)))
+def _service_steps(b, j, duration, eta):
+    """Steps a job of base ``duration`` occupies server j: duration / η_CPU rounded half-up, at least one."""
+    return max(1, int(np.floor(duration / eta[b, j, 0] + 0.5)))
+
+
+@_jit
+def _start_job(b, j, cpu, mem, steps, t, used, wheel_res, wheel_cnt, running):
     slot = (t + steps) % WHEEL_SLOTS
     wheel_res[b, slot, j, 0] += cpu
     wheel_res[b, slot, j, 1] += mem
@@ -70,16 +80,43 @@ def _committed_share(b, j, cap, used, queued):
     return max(cpu, mem)
 
 
-@_jit
-def _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued):
-    """Append a job to server j's local queue, a ring buffer of ``q_cpu.shape[2]`` slots (the caller made room)."""
-    pos = (q_head[b, j] + q_len[b, j]) % q_cpu.shape[2]
-    q_cpu[b, j, pos] = cpu
-    q_mem[b, j, pos] = mem
-    q_dur[b, j, pos] = duration
+@_inline_jit
+def _enqueue(
+    b, j, cpu, mem, steps, q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_top, q_used, queued
+):
+    """Append a job at the tail of server j's local queue, in a slot of copy b's pool (``EnvState`` documents the
+    pool; ``EnvState.ensure_queue_room`` made room). A released slot is reused before a never-used one."""
+    slot = q_free[b]
+    if slot >= 0:
+        q_free[b] = q_next[b, slot]
+    else:
+        slot = q_top[b]
+        q_top[b] += 1
+    q_cpu[b, slot], q_mem[b, slot], q_steps[b, slot], q_next[b, slot] = cpu, mem, steps, -1
+    if q_len[b, j] == 0:
+        q_head[b, j] = slot
+    else:
+        q_next[b, q_tail[b, j]] = slot
+    q_tail[b, j] = slot
     q_len[b, j] += 1
+    q_used[b] += 1
     queued[b, j, 0] += cpu
     queued[b, j, 1] += mem
+
+
+@_inline_jit
+def _dequeue(b, j, q_cpu, q_mem, q_next, q_head, q_tail, q_len, q_free, q_used, queued):
+    """Remove the head of server j's local queue and return its slot to copy b's free list."""
+    slot = q_head[b, j]
+    q_head[b, j] = q_next[b, slot]  # -1 once the queue is empty
+    if q_head[b, j] < 0:
+        q_tail[b, j] = -1
+    q_next[b, slot] = q_free[b]
+    q_free[b] = slot
+    q_len[b, j] -= 1
+    q_used[b] -= 1
+    queued[b, j, 0] -= q_cpu[b, slot]
+    queued[b, j, 1] -= q_mem[b, slot]
 
 
 @_jit
@@ -164,8 +201,9 @@ def _largest_with_room(b, cap, q_len, limit):
 
 
 def _housekeeping(
-    t, queue_limit, redispatch, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len,
-    queued, g_cpu, g_mem, g_dur, g_len, completed,
+    t, queue_limit, redispatch, cap, eta, used, wheel_res, wheel_cnt, running,
+    q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_top, q_used, queued,
+    g_cpu, g_mem, g_dur, g_len, completed,
 ):  # fmt: skip
     """Start of step t: release finished jobs, start local-queue heads that fit (FIFO), and, if ``redispatch``
     (bounded-redispatch), re-dispatch the buffer."""
@@ -185,24 +223,23 @@ def _housekeeping(
             wheel_cnt[b, slot, j] = 0
             while q_len[b, j] > 0:
                 h = q_head[b, j]
-                cpu, mem = q_cpu[b, j, h], q_mem[b, j, h]
+                cpu, mem, steps = q_cpu[b, h], q_mem[b, h], q_steps[b, h]
                 if used[b, j, 0] + cpu > cap[b, j, 0] or used[b, j, 1] + mem > cap[b, j, 1]:
                     break  # strict FIFO: the head blocks the queue until it fits
-                q_head[b, j] = (h + 1) % q_cpu.shape[2]
-                q_len[b, j] -= 1
-                queued[b, j, 0] -= cpu
-                queued[b, j, 1] -= mem
-                _start_job(b, j, cpu, mem, q_dur[b, j, h], t, eta, used, wheel_res, wheel_cnt, running)
+                _dequeue(b, j, q_cpu, q_mem, q_next, q_head, q_tail, q_len, q_free, q_used, queued)
+                _start_job(b, j, cpu, mem, steps, t, used, wheel_res, wheel_cnt, running)
         if redispatch:
             _redispatch_buffer(
-                b, t, queue_limit, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head,
-                q_len, queued, g_cpu, g_mem, g_dur, g_len,
+                b, t, queue_limit, cap, eta, used, wheel_res, wheel_cnt, running,
+                q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_top, q_used, queued,
+                g_cpu, g_mem, g_dur, g_len,
             )  # fmt: skip
 
 
 @_jit
 def _redispatch_buffer(
-    b, t, limit, cap, eta, used, wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued,
+    b, t, limit, cap, eta, used, wheel_res, wheel_cnt, running,
+    q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_top, q_used, queued,
     g_cpu, g_mem, g_dur, g_len,
 ):  # fmt: skip
     """The cluster manager re-dispatches copy b's buffer FIFO: start where the job fits now (Best-Fit), else join
@@ -231,7 +268,7 @@ def _redispatch_buffer(
             j = _best_fit_server(b, cpu, mem, open_servers, cap, used, q_len)
         if j >= 0:
             held_free_max = _holds_free_max(b, j, cap, used, free_cpu, free_mem)
-            _start_job(b, j, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running)
+            _start_job(b, j, cpu, mem, _service_steps(b, j, duration, eta), t, used, wheel_res, wheel_cnt, running)
             share[j] = _committed_share(b, j, cap, used, queued)
             if held_free_max:
                 free_cpu, free_mem = _largest_free(b, cap, used, q_len)
@@ -240,7 +277,10 @@ def _redispatch_buffer(
             j = _least_loaded_server(b, cpu, mem, room_servers, cap, share, q_len, True, limit)
         if j >= 0:
             closes = q_len[b, j] == 0 and _holds_free_max(b, j, cap, used, free_cpu, free_mem)
-            _enqueue(b, j, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
+            _enqueue(
+                b, j, cpu, mem, _service_steps(b, j, duration, eta),
+                q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_top, q_used, queued,
+            )  # fmt: skip
             share[j] = _committed_share(b, j, cap, used, queued)
             if closes:
                 free_cpu, free_mem = _largest_free(b, cap, used, q_len)
@@ -332,8 +372,9 @@ def _guidance_coefficient(b, j, cpu, mem, x, x_ref, resource_scale):
 
 def _place_jobs(
     t, rule, queue_limit, job_cpu, job_mem, job_dur, offsets, actions, servers_per_cluster, order, cap, eta, used,
-    wheel_res, wheel_cnt, running, q_cpu, q_mem, q_dur, q_head, q_len, queued, g_cpu, g_mem, g_dur, g_len,
-    x, x_ref, capacity_share, resource_scale, out_server, out_outcome, out_coefficient,
+    wheel_res, wheel_cnt, running,
+    q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_top, q_used, queued,
+    g_cpu, g_mem, g_dur, g_len, x, x_ref, capacity_share, resource_scale, out_server, out_outcome, out_coefficient,
 ):  # fmt: skip
     """Place this step's jobs, copy by copy, in agent order: the rule's chooser picks (server, outcome), then the
     job starts, queues (on a queue holding fewer than ``queue_limit`` jobs) or is buffered. Records each job's
@@ -369,9 +410,14 @@ def _place_jobs(
                 )  # fmt: skip
                 least_loaded_anywhere = server if outcome == OUTCOME_BUFFERED else -1
             if outcome == OUTCOME_STARTED:
-                _start_job(b, server, cpu, mem, duration, t, eta, used, wheel_res, wheel_cnt, running)
+                steps = _service_steps(b, server, duration, eta)
+                _start_job(b, server, cpu, mem, steps, t, used, wheel_res, wheel_cnt, running)
             elif outcome == OUTCOME_QUEUED:
-                _enqueue(b, server, cpu, mem, duration, q_cpu, q_mem, q_dur, q_head, q_len, queued)
+                steps = _service_steps(b, server, duration, eta)
+                _enqueue(
+                    b, server, cpu, mem, steps,
+                    q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_top, q_used, queued,
+                )  # fmt: skip
                 if _filled_room_max(b, server, cap, q_len, room_cpu, room_mem, queue_limit):
                     room_cpu, room_mem = _largest_with_room(b, cap, q_len, queue_limit)
             else:
@@ -389,8 +435,19 @@ def _place_jobs(
 # Each batched kernel exists twice: spread over numba's threads, and serial. Waking the thread pool costs
 # milliseconds on a busy machine, more than a small batch's whole step, so small batches run serially.
 PARALLEL_MIN_COPIES = 8
-housekeeping_parallel, housekeeping_serial = _pjit(_housekeeping), _jit(_housekeeping)
-place_jobs_parallel, place_jobs_serial = _pjit(_place_jobs), _jit(_place_jobs)
+
+
+def _parallel_and_serial(function):
+    """Both builds of a batched kernel. numba's on-disk cache names an entry after the function's name and line,
+    not its flags, so two builds of one function would load each other's cached code (the parallel build was then
+    never compiled where the serial one had been cached first): the parallel build gets a function of its own."""
+    twin = types.FunctionType(function.__code__, function.__globals__, f"{function.__name__}_parallel")
+    twin.__qualname__ = f"{function.__qualname__}_parallel"
+    return _pjit(twin), _jit(function)
+
+
+housekeeping_parallel, housekeeping_serial = _parallel_and_serial(_housekeeping)
+place_jobs_parallel, place_jobs_serial = _parallel_and_serial(_place_jobs)
 
 
 def housekeeping(t, queue_limit, redispatch, cap, *rest) -> None:

@@ -16,10 +16,17 @@ from sim.kernels import DEFAULT_QUEUE_MODEL, QUEUE_MODELS, QUEUE_SLOTS, WHEEL_SL
 from sim.scenario import Scenario
 
 INITIAL_BUFFER_SLOTS = 64
-# The binding model's local queues are rings of one common length per batch, B × N × Q slots of 16 bytes: a
-# single long queue sizes them all. Past this size growing them is refused with a clear error rather than left to
-# the out-of-memory killer (measured: a random policy at N = 1500, B = 256 needed > 24 GB).
+# Local queues live in one pool of P slots per copy (P common to the batch). Growing the pools past this size
+# (old and new together) is refused with a clear error rather than left to the out-of-memory killer (measured
+# with the former per-server rings: a random policy at N = 1500, B = 256 needed > 24 GB).
 MAX_QUEUE_BYTES = 8 * 2**30
+# The [B, P] arrays of a pool. A job's service steps are < WHEEL_SLOTS, so one byte holds them: 13 bytes a slot.
+POOL_SLOT_DTYPES = {"q_cpu": np.int32, "q_mem": np.int32, "q_steps": np.uint8, "q_next": np.int32}
+POOL_SLOT_BYTES = sum(np.dtype(dtype).itemsize for dtype in POOL_SLOT_DTYPES.values())
+assert WHEEL_SLOTS - 1 <= np.iinfo(POOL_SLOT_DTYPES["q_steps"]).max, "q_steps cannot hold every service time"
+# P grows by half, not doubling: the growth copies the pool, so its peak is (1 + factor) × the old pool, and after
+# it up to factor × the live jobs stay allocated (doubling measured 5.0 GB at N = 1500, B = 256; the goal is 4 GB).
+POOL_GROWTH = 1.5
 
 
 @dataclass
@@ -41,11 +48,20 @@ class EnvState:
     running: np.ndarray  # [B, N] int32
     wheel_res: np.ndarray  # [B, W, N, 2] int32, demand released at step ≡ slot (mod W); a slot is contiguous
     wheel_cnt: np.ndarray  # [B, W, N] int32
-    q_cpu: np.ndarray  # [B, N, Q] int32, ring buffers (Q grows as needed under the binding model)
-    q_mem: np.ndarray
-    q_dur: np.ndarray  # [B, N, Q] float64, base duration
-    q_head: np.ndarray  # [B, N] int32
-    q_len: np.ndarray  # [B, N] int32
+    # Local queues: copy b's jobs waiting on any of its servers share a pool of P slots. Each server's queue is a
+    # singly linked list through q_next (head first, -1 ends it); released slots form the copy's free list, also
+    # through q_next. Slots ≥ q_top[b] were never used: taking one needs no free-list set-up, so P can grow by
+    # appending slots. Which slot a job occupies changes nothing observable: only the list order matters.
+    q_cpu: np.ndarray  # [B, P] int32, demand of the job in the slot
+    q_mem: np.ndarray  # [B, P] int32
+    q_steps: np.ndarray  # [B, P] uint8, its service steps on its server (a queued job never changes server)
+    q_next: np.ndarray  # [B, P] int32, the next slot of its list, -1 at the end
+    q_head: np.ndarray  # [B, N] int32, first slot of each server's queue, -1 if empty
+    q_tail: np.ndarray  # [B, N] int32, last slot, -1 if empty
+    q_len: np.ndarray  # [B, N] int32, jobs in each server's queue
+    q_free: np.ndarray  # [B] int32, first released slot, -1 if none
+    q_top: np.ndarray  # [B] int32, slots [0, q_top) have been used
+    q_used: np.ndarray  # [B] int32, slots holding a job: q_len[b].sum()
     queued: np.ndarray  # [B, N, 2] int64, demand waiting in the local queue
     g_cpu: np.ndarray  # [B, G] int32, global buffer
     g_mem: np.ndarray
@@ -93,6 +109,27 @@ class EnvState:
         return EnvState(**picked)
 
     @property
+    def pool_slots(self) -> int:
+        """P, the slots of each copy's queue pool."""
+        return self.q_cpu.shape[1]
+
+    @property
+    def queue_pool(self) -> tuple[np.ndarray, ...]:
+        """The local queues' arrays in the order the kernels take them (``queued`` follows them)."""
+        return (
+            self.q_cpu, self.q_mem, self.q_steps, self.q_next, self.q_head, self.q_tail, self.q_len, self.q_free,
+            self.q_top, self.q_used,
+        )  # fmt: skip
+
+    def queue_contents(self, copy: int, server: int) -> list[tuple[int, int, int]]:
+        """(cpu, mem, service steps) of each job in one server's local queue, head first."""
+        jobs, slot = [], int(self.q_head[copy, server])
+        for _ in range(int(self.q_len[copy, server])):
+            jobs.append((int(self.q_cpu[copy, slot]), int(self.q_mem[copy, slot]), int(self.q_steps[copy, slot])))
+            slot = int(self.q_next[copy, slot])
+        return jobs
+
+    @property
     def queue_limit(self) -> int:
         """The most jobs a local queue may hold under this state's queue model."""
         return QUEUE_MODELS[self.queue_model][0]
@@ -102,32 +139,30 @@ class EnvState:
         """Whether the cluster manager re-dispatches the global buffer (bounded-redispatch)."""
         return QUEUE_MODELS[self.queue_model][1]
 
-    def ensure_queue_room(self, need: int) -> None:
-        """Grow the local queues' ring buffers to at least ``need`` slots (binding model: queues have no limit; the
-        caller bounds how long a queue can get this step). The rings are unrolled so that every queue starts at
-        slot 0; nothing changes if the growth is refused (MemoryError) or fails."""
-        slots = self.q_cpu.shape[2]
-        need = min(need, self.queue_limit)
+    def ensure_queue_room(self, incoming: np.ndarray) -> None:
+        """Grow the queue pools so that every copy b can queue ``incoming[b]`` more jobs (the most that may join its
+        local queues before the next call). P grows by ``POOL_GROWTH`` at least; slots keep their index, so no list
+        changes. No copy queues more than N × the queue limit: bounded-redispatch's initial pool already holds that
+        and never grows. The state is unchanged if the growth is refused (MemoryError) or fails."""
+        slots = self.pool_slots
+        ceiling = self.n_servers * self.queue_limit
+        need = int(np.minimum(self.q_used.astype(np.int64) + incoming, ceiling).max(initial=0))
         if need <= slots:
             return
-        size = max(need, 2 * slots)
-        cells = self.n_copies * self.n_servers
-        peak = 16 * cells * (size + slots) + 4 * cells * slots  # new and old rings (16 bytes a slot), the index
+        size = min(max(need, int(POOL_GROWTH * slots)), ceiling)
+        peak = POOL_SLOT_BYTES * self.n_copies * (size + slots)  # old and new pools while copying
         if peak > MAX_QUEUE_BYTES:
             raise MemoryError(
-                f"binding local queues would need {peak / 2**30:.1f} GB while growing (copies={self.n_copies} × "
-                f"N={self.n_servers} × {size} slots, the longest queue holding {int(self.q_len.max())} jobs); "
+                f"local queues would need {peak / 2**30:.1f} GB while growing (copies={self.n_copies} × {size} "
+                f"pool slots, the fullest copy queueing {int(self.q_used.max())} jobs, {need} with this step's); "
                 f"allowed: ≤ {MAX_QUEUE_BYTES / 2**30:.0f} GB — simulate fewer copies at once"
             )
-        unrolled = ((self.q_head[..., None] + np.arange(slots, dtype=np.int32)) % slots).astype(np.int32)
         grown = {}
-        for name in ("q_cpu", "q_mem", "q_dur"):
-            old = getattr(self, name)
-            grown[name] = np.zeros((*old.shape[:2], size), dtype=old.dtype)
-            grown[name][..., :slots] = np.take_along_axis(old, unrolled, axis=2)
-        for name, array in grown.items():  # all three built: only now does the state change
+        for name, dtype in POOL_SLOT_DTYPES.items():
+            grown[name] = np.zeros((self.n_copies, size), dtype=dtype)
+            grown[name][:, :slots] = getattr(self, name)
+        for name, array in grown.items():  # all built: only now does the state change
             setattr(self, name, array)
-        self.q_head[:] = 0
 
     def ensure_buffer_room(self, extra: int) -> None:
         """Grow the global buffer so that ``extra`` more jobs per copy fit (jobs are never dropped)."""
@@ -150,6 +185,8 @@ def initial_state(
     capacity = np.stack([s.capacity for s in scenarios]).astype(np.int32)
     cap_f = capacity.astype(np.float64)
     zeros_i32 = lambda *shape: np.zeros(shape, dtype=np.int32)  # noqa: E731
+    # Every queue full fits: all that bounded-redispatch can ever queue; binding starts there and doubles as needed.
+    pool_slots = n_servers * QUEUE_SLOTS
     return EnvState(
         capacity=capacity,
         efficiency=np.stack([s.efficiency for s in scenarios]),
@@ -164,11 +201,16 @@ def initial_state(
         running=zeros_i32(n_copies, n_servers),
         wheel_res=zeros_i32(n_copies, WHEEL_SLOTS, n_servers, 2),
         wheel_cnt=zeros_i32(n_copies, WHEEL_SLOTS, n_servers),
-        q_cpu=zeros_i32(n_copies, n_servers, QUEUE_SLOTS),
-        q_mem=zeros_i32(n_copies, n_servers, QUEUE_SLOTS),
-        q_dur=np.zeros((n_copies, n_servers, QUEUE_SLOTS)),
-        q_head=zeros_i32(n_copies, n_servers),
+        q_cpu=zeros_i32(n_copies, pool_slots),
+        q_mem=zeros_i32(n_copies, pool_slots),
+        q_steps=np.zeros((n_copies, pool_slots), dtype=np.uint8),
+        q_next=zeros_i32(n_copies, pool_slots),
+        q_head=np.full((n_copies, n_servers), -1, dtype=np.int32),
+        q_tail=np.full((n_copies, n_servers), -1, dtype=np.int32),
         q_len=zeros_i32(n_copies, n_servers),
+        q_free=np.full(n_copies, -1, dtype=np.int32),
+        q_top=zeros_i32(n_copies),
+        q_used=zeros_i32(n_copies),
         queued=np.zeros((n_copies, n_servers, 2), dtype=np.int64),
         g_cpu=zeros_i32(n_copies, INITIAL_BUFFER_SLOTS),
         g_mem=zeros_i32(n_copies, INITIAL_BUFFER_SLOTS),

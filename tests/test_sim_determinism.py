@@ -33,6 +33,7 @@ def test_same_seed_gives_a_bit_identical_run():
         r2, c2, s2 = _trajectory(scenarios, workload_seed)
         assert r1.tobytes() == r2.tobytes() and c1.tobytes() == c2.tobytes()
         assert s1.used.tobytes() == s2.used.tobytes() and s1.q_cpu.tobytes() == s2.q_cpu.tobytes()
+        assert s1.q_next.tobytes() == s2.q_next.tobytes() and s1.q_head.tobytes() == s2.q_head.tobytes()
     r3, _, _ = _trajectory(scenarios, 8)
     assert r3.tobytes() != r1.tobytes(), "another workload seed must give another run"
 

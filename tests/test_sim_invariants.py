@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sim_helpers import assert_invariants
+from sim_helpers import assert_invariants, assert_pool_partition
 
 from sim.env import BatchedEnv
 from sim.scales import resolve_scale
@@ -42,6 +42,7 @@ def test_invariants_hold_for_ten_thousand_fuzzed_steps():
             if result.done:
                 break
         assert_invariants(env.state)
+        assert_pool_partition(env.state)
 
 
 def test_overload_exercises_queues_and_buffer():

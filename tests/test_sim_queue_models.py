@@ -3,12 +3,13 @@ job; bounded-redispatch is today's model, bit for bit."""
 
 import numpy as np
 import pytest
-from sim_helpers import assert_invariants
+from sim_helpers import assert_invariants, assert_pool_partition
 
 from sim.env import BatchedEnv
 from sim.heuristics import run_episodes
 from sim.kernels import OUTCOME_BUFFERED, PARALLEL_MIN_COPIES, QUEUE_SLOTS
 from sim.scenario import load_scenarios, make_scenario
+from sim.state import POOL_GROWTH
 
 
 def _biased_random_steps(env: BatchedEnv, steps: int, seed: int = 0):
@@ -75,9 +76,14 @@ def test_a_snapshot_and_its_forks_keep_the_queue_model():
     for _ in _biased_random_steps(env, 200):
         pass
     snapshot = env.snapshot(0)
+    assert snapshot.pool_slots == env.state.pool_slots > env.n_servers * QUEUE_SLOTS  # the pool grew, and is kept
     forked = BatchedEnv.fork(snapshot, env.scenarios[0], copies=3, seed=5)
     assert forked.queue_model == forked.state.queue_model == "binding"
-    assert forked.state.q_cpu.shape == (3, *snapshot.q_cpu.shape[1:])
+    assert forked.state.pool_slots == snapshot.pool_slots
+    for copy in range(3):
+        for server in range(env.n_servers):
+            assert forked.state.queue_contents(copy, server) == env.state.queue_contents(0, server)
+    assert_pool_partition(forked.state)
 
 
 def test_parallel_kernels_equal_serial_kernels_under_binding():
@@ -104,33 +110,81 @@ def test_an_unknown_queue_model_is_refused():
         BatchedEnv([make_scenario("small", "test", 0)], queue_model="fifo")
 
 
+POOL_FIELDS = ("q_cpu", "q_mem", "q_steps", "q_next", "q_head", "q_tail", "q_len", "q_free", "q_top", "q_used")
+
+
+def _binding_env_with_queues(copies: int = 2, steps: int = 60) -> BatchedEnv:
+    env = BatchedEnv([make_scenario("small", "train", i) for i in range(copies)], queue_model="binding")
+    for _ in _biased_random_steps(env, steps):
+        pass
+    assert env.state.q_len.max() > 1 and env.state.q_free.max() >= 0, "the test needs queues and released slots"
+    return env
+
+
 def test_binding_queues_that_would_not_fit_memory_are_refused_and_change_nothing(monkeypatch):
     import sim.state
 
-    env = BatchedEnv([make_scenario("small", "train", i) for i in range(2)], queue_model="binding")
-    env.reset()
-    state = env.state
-    before = {name: getattr(state, name).copy() for name in ("q_cpu", "q_mem", "q_dur", "q_head", "q_len")}
+    state = _binding_env_with_queues().state
+    slots = state.pool_slots
+    before = {name: getattr(state, name).copy() for name in POOL_FIELDS}
     monkeypatch.setattr(sim.state, "MAX_QUEUE_BYTES", 1000)
-    with pytest.raises(MemoryError, match=r"binding local queues would need .*\(copies=2 × N=5 × 100 slots"):
-        state.ensure_queue_room(100)
+    with pytest.raises(
+        MemoryError, match=rf"local queues would need .*\(copies=2 × {int(POOL_GROWTH * slots)} pool slots, .*allowed"
+    ):
+        state.ensure_queue_room(slots - state.q_used + 1)  # each copy needs one slot more than P
     for name, array in before.items():
         np.testing.assert_array_equal(getattr(state, name), array, err_msg=name)
 
 
-def test_growing_a_wrapped_ring_keeps_every_queue_in_fifo_order():
+def test_growing_the_pool_keeps_every_queue_in_fifo_order_and_changes_no_number():
+    grown, control = _binding_env_with_queues(), _binding_env_with_queues()
+    state = grown.state
+    slots = state.pool_slots
+    contents = [[state.queue_contents(b, j) for j in range(grown.n_servers)] for b in range(2)]
+    state.ensure_queue_room(np.array([0, slots - state.q_used[1] + 1]))  # copy 1 needs one slot more than P
+    assert state.pool_slots == int(POOL_GROWTH * slots)
+    assert [[state.queue_contents(b, j) for j in range(grown.n_servers)] for b in range(2)] == contents
+    assert_pool_partition(state)
+    rng = np.random.default_rng(7)
+    for _ in range(150):  # same actions from here: the grown pool gives the same numbers, bit for bit
+        actions = rng.integers(0, grown.n_clusters, grown.decision.n_agents)
+        a, b = grown.step(actions), control.step(actions)
+        for field in ("reward", "server", "outcome", "coefficient"):
+            assert getattr(a, field).tobytes() == getattr(b, field).tobytes(), field
+    np.testing.assert_array_equal(grown.state.q_len, control.state.q_len)
+    assert_invariants(grown.state)
+
+
+def test_the_pool_grows_only_when_a_copy_would_overflow_it():
+    state = _binding_env_with_queues().state
+    slots = state.pool_slots
+    state.ensure_queue_room(slots - state.q_used)  # every copy exactly full: no growth
+    assert state.pool_slots == slots
+    state.ensure_queue_room(np.array([0, 3 * slots]))  # beyond the growth factor: grows to what is needed
+    assert state.pool_slots == state.q_used[1] + 3 * slots
+
+
+def test_bounded_redispatch_never_grows_its_pool():
+    env = BatchedEnv([make_scenario("small", "train", i) for i in range(2)])
+    env.reset()
+    slots = env.state.pool_slots
+    assert slots == env.n_servers * QUEUE_SLOTS  # every queue full fits
+    for _ in _biased_random_steps(env, 300):
+        pass
+    env.state.ensure_queue_room(np.full(2, 10**6))
+    assert env.state.pool_slots == slots and env.state.q_len.max() == QUEUE_SLOTS
+    assert_pool_partition(env.state)
+
+
+def test_queue_contents_lists_a_queue_head_first():
     env = BatchedEnv([make_scenario("small", "train", 0)], queue_model="binding")
     env.reset()
     state = env.state
-    slots = state.q_cpu.shape[2]
-    state.q_head[0, 1], state.q_len[0, 1] = slots - 3, slots  # a full ring that wraps around
-    order = (slots - 3 + np.arange(slots)) % slots
-    state.q_cpu[0, 1, order] = np.arange(slots) + 100
-    state.q_dur[0, 1, order] = np.arange(slots) + 0.5
-    state.ensure_queue_room(slots + 7)
-    assert state.q_cpu.shape[2] == 2 * slots and state.q_head[0, 1] == 0
-    np.testing.assert_array_equal(state.q_cpu[0, 1, :slots], np.arange(slots) + 100)
-    np.testing.assert_array_equal(state.q_dur[0, 1, :slots], np.arange(slots) + 0.5)
+    state.q_cpu[0, :3], state.q_mem[0, :3], state.q_steps[0, :3] = [1, 2, 3], [10, 20, 30], [5, 9, 7]
+    state.q_next[0, :3] = [1, -1, 0]  # the list 2 → 0 → 1
+    state.q_head[0, 4], state.q_tail[0, 4], state.q_len[0, 4] = 2, 1, 3
+    assert state.queue_contents(0, 4) == [(3, 30, 7), (1, 10, 5), (2, 20, 9)]
+    assert state.queue_contents(0, 3) == []
 
 
 def test_a_job_sent_where_it_can_never_run_waits_for_ever_under_binding_only():

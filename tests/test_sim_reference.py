@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from sim.env import BatchedEnv
+from sim.kernels import QUEUE_SLOTS
 from sim.reference import ReferenceCluster
 from sim.scenario import make_scenario
-from sim.workload import Jobs
+from sim.workload import Jobs, service_steps
 
 
 def _jobs_of_copy(env: BatchedEnv, b: int) -> Jobs:
@@ -61,8 +62,14 @@ def test_kernels_match_reference(scale, rule, steps, queue_model):
         ref.housekeeping(steps)
     assert [r.completed for r in references] == env.state.completed.tolist()
     assert env.state.g_len.sum() + env.state.q_len.sum() > 0, "the test must exercise queues or the buffer"
-    if queue_model == "binding" and rule == "agent":  # the biased policy must grow a queue past the old bound
-        assert env.state.q_cpu.shape[2] > 50
+    for b, ref in enumerate(references):  # every local queue holds the same jobs in the same order
+        for j, server in enumerate(ref.servers):
+            expected = [
+                (cpu, mem, int(service_steps(duration, server.efficiency[0]))) for cpu, mem, duration in server.queue
+            ]
+            assert env.state.queue_contents(b, j) == expected
+    if queue_model == "binding" and rule == "agent":  # the biased policy must grow the pool past its first size
+        assert env.state.pool_slots > env.n_servers * QUEUE_SLOTS
 
 
 def test_parallel_kernels_equal_serial_kernels():
@@ -81,3 +88,46 @@ def test_parallel_kernels_equal_serial_kernels():
         alone = [env.step_heuristic(rule) for env in singles]
         np.testing.assert_array_equal(together.reward, [r.reward[0] for r in alone])
         np.testing.assert_array_equal(together.coefficient, np.concatenate([r.coefficient for r in alone]))
+
+
+def test_the_parallel_and_serial_builds_are_cached_apart():
+    """numba names an on-disk cache entry after the function, not its flags: builds sharing a name would load each
+    other's code, and the parallel-equals-serial tests would compare one build with itself."""
+    from sim import kernels
+
+    for parallel, serial in (
+        (kernels.housekeeping_parallel, kernels.housekeeping_serial),
+        (kernels.place_jobs_parallel, kernels.place_jobs_serial),
+    ):
+        assert parallel.targetoptions.get("parallel") and not serial.targetoptions.get("parallel")
+        assert parallel.py_func.__qualname__ != serial.py_func.__qualname__
+
+
+@pytest.mark.parametrize("build", ["housekeeping_parallel", "housekeeping_serial"])
+def test_one_release_can_start_several_queue_heads(build):
+    """FIFO admission after one release starts heads while they fit (a parallel build once re-read a stale head
+    and started only the first)."""
+    from sim import kernels
+    from sim.state import initial_state
+
+    state = initial_state([make_scenario("small", "train", 0)], [np.random.default_rng(0)], "binding")
+    cap = state.capacity[0, 0]
+    release = (cap // 4).astype(np.int32)
+    state.used[0, 0] = cap  # full; at t = 2 a job holding a quarter of the server finishes
+    state.wheel_res[0, 2, 0], state.wheel_res[0, 3, 0] = release, cap - release
+    state.wheel_cnt[0, 2:4, 0] = 1
+    state.running[0, 0] = 2
+    jobs = [(int(release[0]) // 3, int(release[1]) // 3, 5)] * 2 + [(int(release[0]), int(release[1]), 5)]
+    for k, (cpu, mem, steps) in enumerate(jobs):  # a queue of three: the first two fit together, the third not
+        state.q_cpu[0, k], state.q_mem[0, k], state.q_steps[0, k], state.q_next[0, k] = cpu, mem, steps, k + 1
+        state.queued[0, 0] += (cpu, mem)
+    state.q_next[0, 2] = -1
+    state.q_head[0, 0], state.q_tail[0, 0], state.q_len[0, 0] = 0, 2, 3
+    state.q_top[0] = state.q_used[0] = 3
+    getattr(kernels, build)(
+        2, state.queue_limit, state.redispatch, state.capacity, state.efficiency, state.used, state.wheel_res,
+        state.wheel_cnt, state.running, *state.queue_pool, state.queued, state.g_cpu, state.g_mem, state.g_dur,
+        state.g_len, state.completed,
+    )  # fmt: skip
+    assert state.queue_contents(0, 0) == jobs[2:] and state.running[0, 0] == 3
+    assert state.q_free[0] == 1 and state.q_next[0, 1] == 0  # released slots: the last first
