@@ -116,8 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--queue-model", nargs="+", default=[DEFAULT_QUEUE_MODEL], choices=sorted(QUEUE_MODELS),
                         help="queue models to measure, each separately (default: bounded-redispatch, the default "
-                        "model; binding's growing queues do not fit memory at N = 1500, B = 256 under a random "
-                        "policy yet: sim/SPEC.md)")  # fmt: skip
+                        "model; binding's queue pools grow with the jobs queued: sim/SPEC.md)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     return parser
 

@@ -185,7 +185,7 @@ def initial_state(
     capacity = np.stack([s.capacity for s in scenarios]).astype(np.int32)
     cap_f = capacity.astype(np.float64)
     zeros_i32 = lambda *shape: np.zeros(shape, dtype=np.int32)  # noqa: E731
-    # Every queue full fits: all that bounded-redispatch can ever queue; binding starts there and doubles as needed.
+    # Every queue full fits: all that bounded-redispatch can ever queue; binding starts there and grows as needed.
     pool_slots = n_servers * QUEUE_SLOTS
     return EnvState(
         capacity=capacity,
