@@ -212,3 +212,17 @@ def test_sigma2_g_is_o1(scan):
 )
 def test_relative_variance_of_ghat_j_is_theta_n(scan):
     assert _slope(scan, "rel_var_J", "paper")["holds"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="H.2 gives each job's agent the placement, so some agent's action should change the return at every "
+    "snapshot; under bounded-redispatch no action matters (measurement.relevance) in a fraction 0.17, 0.17, 0.33, "
+    "0.50 of the fixture's snapshots at N = 5, 10, 20, 50 (the goal ≤ 0.10 is not met): at the tidal peak and "
+    "while it falls every local queue is full and the cluster manager's re-dispatch decides.",
+)
+def test_some_action_matters_in_at_least_90_percent_of_snapshots(scan):
+    fractions = [row["no_action_fraction"] for row in scan["per_n"]]
+    print("no_action_fraction per N:", fractions)
+    assert max(fractions) <= 0.10

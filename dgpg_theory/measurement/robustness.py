@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from dgpg_theory.measurement.scan import Execution, ScanConfig, run_scan
+from dgpg_theory.measurement.scan import Execution, ScanConfig, plain_results, run_scan
 from sim.heuristics import POLICIES, episode_statistics
 from sim.kernels import QUEUE_MODELS
 from sim.scenario import load_scenarios
@@ -101,16 +101,10 @@ def measure(
     results = run_scan(config, execution, progress=progress)
     return {
         "reading": asdict(reading),
-        "scan": scan_verdicts(_plain(results)),
+        "scan": scan_verdicts(plain_results(results)),
         "scan_seconds": results["wall_seconds"],
         "reference": reference_rewards(reading, reference_n, count),
     }
-
-
-def _plain(results: dict) -> dict:
-    from dgpg_theory.measurement.scan import plain_results
-
-    return plain_results(results)
 
 
 # A verdict's label per reading: the strings compared across readings for "reading-dependent".
