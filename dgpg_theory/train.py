@@ -18,7 +18,7 @@ from dgpg_theory._io import check_writable_directory, json_text
 from dgpg_theory.ppo.checkpoint import load_training_state
 from dgpg_theory.ppo.config import METHODS, MODELS, PRESETS, preset_config
 from dgpg_theory.ppo.trainer import Trainer
-from sim.kernels import QUEUE_MODELS
+from sim.kernels import DEFAULT_QUEUE_MODEL, QUEUE_MODEL_HELP, QUEUE_MODELS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,8 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--eval-mode", choices=("sample", "greedy"), default=None, help="test-time actions (sample)")
     parser.add_argument(
         "--queue-model", choices=sorted(QUEUE_MODELS), default=None,
-        help="who places a job: bounded-redispatch (default; local queues of 50, overflow re-dispatched by the "
-        "cluster manager) or binding (the agent's placement is final); sim/SPEC.md, Queue models",
+        help=QUEUE_MODEL_HELP + f" Default: {DEFAULT_QUEUE_MODEL}",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: none, nothing is written)")
     parser.add_argument("--overwrite", action="store_true", help="allow --out to hold an earlier run")

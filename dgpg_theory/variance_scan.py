@@ -37,7 +37,7 @@ from dgpg_theory.measurement.scan import (
 )
 from dgpg_theory.measurement.sweep import EXECUTORS, SweepError
 from sim.arguments import ArgumentError
-from sim.kernels import QUEUE_MODELS
+from sim.kernels import QUEUE_MODEL_HELP, QUEUE_MODELS
 from sim.scales import MIN_SERVERS
 
 FLAGS = {"warmup_steps": "--warmup", "copies": "--samples"}  # fields whose flag is not --field-name
@@ -99,9 +99,8 @@ def parser() -> argparse.ArgumentParser:
     add("--target-utilization", type=float, default=None, help="the scenarios' load: the bottleneck utilization "
         "their arrival rate is calibrated to, in (0, 1] (e.g. 0.6, a lighter load). Default: H.1's draw in "
         "[0.80, 0.85] per scenario")
-    add("--queue-model", choices=sorted(QUEUE_MODELS), default=DEFAULTS.queue_model, help="who places a job: "
-        "bounded-redispatch (local queues of 50, overflow re-dispatched by the cluster manager) or binding (the "
-        "agent's placement is final); sim/SPEC.md, Queue models. Default: %(default)s")
+    add("--queue-model", choices=sorted(QUEUE_MODELS), default=DEFAULTS.queue_model,
+        help=QUEUE_MODEL_HELP + " Default: %(default)s")
     add("--no-plots", action="store_true", help="skip the figures")
     add("--no-progress", action="store_true", help="no progress bar")
     # fmt: on

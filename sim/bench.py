@@ -22,7 +22,7 @@ from queue import Empty
 
 import numpy as np
 
-from sim.kernels import DEFAULT_QUEUE_MODEL, QUEUE_MODELS
+from sim.kernels import DEFAULT_QUEUE_MODEL, QUEUE_MODEL_HELP, QUEUE_MODELS
 
 DEFAULT_SIZES = (5, 20, 50, 200, 1500)
 QUICK_SIZES = (5, 20)
@@ -115,8 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"N in {QUICK_SIZES}, batch 32, 50 timed steps (overrides --batch and --steps)",
     )
     parser.add_argument("--queue-model", nargs="+", default=[DEFAULT_QUEUE_MODEL], choices=sorted(QUEUE_MODELS),
-                        help="queue models to measure, each separately (default: bounded-redispatch, the default "
-                        "model; binding's queue pools grow with the jobs queued: sim/SPEC.md)")  # fmt: skip
+                        help="queue models to measure, each separately (binding's queue pools grow with the jobs "
+                        "queued: sim/SPEC.md). Default: %(default)s, the default model. "
+                        + QUEUE_MODEL_HELP)  # fmt: skip
     parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     return parser
 

@@ -62,7 +62,8 @@ class BatchedEnv:
     ``queue_model`` (SPEC.md, "Queue models"): ``bounded-redispatch`` — local queues of at most 50 jobs, overflow
     to the global buffer, which the cluster manager re-dispatches over all servers — or ``binding`` — the agent's
     placement is final: local queues have no limit, and the buffer holds only jobs that no server of the chosen
-    server or cluster can ever host.
+    server or cluster can ever host. Both queue strict FIFO; their ``-backfill`` variants let a queued job start
+    before the jobs ahead of it when they do not fit, and a new job that fits start at once.
     """
 
     def __init__(
@@ -186,10 +187,10 @@ class BatchedEnv:
         outcome = np.empty(n_agents, dtype=np.int8)
         coefficient = np.empty(n_agents)
         kernels.place_jobs(
-            s.t, rule, s.queue_limit, s.job_cpu, s.job_mem, s.job_dur, s.offsets, actions, s.servers_per_cluster,
-            s.order, s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt, s.running, *s.queue_pool,
-            s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, d.x, d.x_ref, s.capacity_share, s.resource_scale, server,
-            outcome, coefficient,
+            s.t, rule, s.queue_limit, s.backfill, s.job_cpu, s.job_mem, s.job_dur, s.offsets, actions,
+            s.servers_per_cluster, s.order, s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt, s.running,
+            *s.queue_pool, s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, d.x, d.x_ref, s.capacity_share,
+            s.resource_scale, server, outcome, coefficient,
         )  # fmt: skip
         parts = shared_reward(s)
         s.t += 1
@@ -206,8 +207,8 @@ class BatchedEnv:
         if s.redispatch:  # the cluster manager may queue every buffered job
             s.ensure_queue_room(s.g_len)
         kernels.housekeeping(
-            s.t, s.queue_limit, s.redispatch, s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt, s.running,
-            *s.queue_pool, s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, s.completed,
+            s.t, s.queue_limit, s.redispatch, s.backfill, s.capacity, s.efficiency, s.used, s.wheel_res, s.wheel_cnt,
+            s.running, *s.queue_pool, s.queued, s.g_cpu, s.g_mem, s.g_dur, s.g_len, s.completed,
         )  # fmt: skip
         self._set_jobs([sample_arrivals(rng, s.t, rate) for rng, rate in zip(s.rngs, s.arrival_rate, strict=True)])
 

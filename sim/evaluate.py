@@ -15,9 +15,8 @@ import time
 import numpy as np
 
 from sim.arguments import require_int
-from sim.env import DEFAULT_QUEUE_MODEL
 from sim.heuristics import POLICIES, EpisodeStatistics, episode_statistics
-from sim.kernels import QUEUE_MODELS
+from sim.kernels import DEFAULT_QUEUE_MODEL, QUEUE_MODEL_HELP, QUEUE_MODELS
 from sim.scales import resolve_scale
 from sim.scenario import SPLIT_SIZES, TARGET_UTILIZATION_RANGE, load_scenarios
 
@@ -38,9 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scenario-seed", type=int, default=0, help="seed of the scenario set (default 0)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random policy's choices (default 0)")
     parser.add_argument("--queue-model", default=DEFAULT_QUEUE_MODEL, choices=sorted(QUEUE_MODELS),
-                        help="bounded-redispatch: local queues of at most 50 jobs, overflow re-dispatched by the "
-                        "cluster manager; binding: the agent's placement is final, queues unbounded (sim/SPEC.md, "
-                        "Queue models). Default: %(default)s")  # fmt: skip
+                        help=QUEUE_MODEL_HELP + " Default: %(default)s")  # fmt: skip
     parser.add_argument("--target-utilization", type=float, default=None, metavar="U",
                         help="load every scenario to bottleneck utilization U in (0, 1]: λ̄ recalibrated, same "
                         "servers and workload seeds. Default: each scenario's own draw, uniform in "

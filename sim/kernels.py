@@ -1,6 +1,7 @@
-"""The sequential parts of one batched step, compiled with numba: completions, FIFO queue admission, the
-global-buffer retry, and job placement. One environment copy per ``prange`` iteration; copies never interact
-(each has its own queue pool, see ``EnvState``), so results do not depend on thread scheduling.
+"""The sequential parts of one batched step, compiled with numba: completions, local-queue admission (strict
+FIFO or backfilling), the global-buffer retry, and job placement. One environment copy per ``prange``
+iteration; copies never interact (each has its own queue pool, see ``EnvState``), so results do not depend on
+thread scheduling.
 
 ``sim/reference.py`` implements the same rules in plain Python, one copy at a time; the tests check that both
 give identical trajectories. The rules themselves are written down in ``sim/SPEC.md``.
@@ -9,6 +10,7 @@ give identical trajectories. The rules themselves are written down in ``sim/SPEC
 from __future__ import annotations
 
 import types
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -17,10 +19,28 @@ WHEEL_SLOTS = 256  # > the longest service time, 150 / 0.70 = 214 steps
 QUEUE_SLOTS = 50  # bounded-redispatch: local queue capacity per server (the observation clips queue length at 50)
 UNBOUNDED_QUEUE = np.iinfo(np.int32).max  # binding: a local queue has no capacity limit
 
-# Queue models (SPEC.md, "Queue models"): the limit of a local queue, and whether the cluster manager
-# re-dispatches the global buffer at the start of each step.
-QUEUE_MODELS = {"bounded-redispatch": (QUEUE_SLOTS, True), "binding": (UNBOUNDED_QUEUE, False)}
+
+class QueueRules(NamedTuple):
+    """The rules a queue model fixes (SPEC.md, "Queue models")."""
+
+    limit: int  # the most jobs a local queue may hold
+    redispatch: bool  # the cluster manager re-dispatches the global buffer at the start of each step
+    backfill: bool  # a queued job may start before the jobs ahead of it, and a new job that fits starts at once
+
+
+QUEUE_MODELS = {
+    "binding": QueueRules(UNBOUNDED_QUEUE, redispatch=False, backfill=False),
+    "binding-backfill": QueueRules(UNBOUNDED_QUEUE, redispatch=False, backfill=True),
+    "bounded-redispatch": QueueRules(QUEUE_SLOTS, redispatch=True, backfill=False),
+    "bounded-redispatch-backfill": QueueRules(QUEUE_SLOTS, redispatch=True, backfill=True),
+}
 DEFAULT_QUEUE_MODEL = "bounded-redispatch"
+QUEUE_MODEL_HELP = (
+    "who places a job, and how local queues serve: binding (the agent's placement is final; local queues "
+    "unlimited), bounded-redispatch (local queues of 50; the overflow goes to a buffer that the cluster manager "
+    "re-dispatches over all servers); both strict FIFO, and with a -backfill suffix a queued job may start before "
+    "a head that does not fit and a new job that fits starts at once (sim/SPEC.md, Queue models)."
+)
 
 RULE_AGENT = 0  # the agent's action picks a cluster; Best-Fit inside it (H.2)
 RULE_BEST_FIT = 1  # the Best-Fit heuristic over all servers
@@ -64,8 +84,10 @@ def _start_job(b, j, cpu, mem, steps, t, used, wheel_res, wheel_cnt, running):
 
 
 @_jit
-def _fits_now(b, j, cpu, mem, cap, used, q_len):
-    return q_len[b, j] == 0 and used[b, j, 0] + cpu <= cap[b, j, 0] and used[b, j, 1] + mem <= cap[b, j, 1]
+def _fits_now(b, j, cpu, mem, cap, used, q_len, backfill):
+    """Whether a new job starts on server j now: it fits, and (strict FIFO) no queued job is ahead of it."""
+    room = used[b, j, 0] + cpu <= cap[b, j, 0] and used[b, j, 1] + mem <= cap[b, j, 1]
+    return room and (backfill or q_len[b, j] == 0)
 
 
 @_jit
@@ -105,12 +127,16 @@ def _enqueue(
 
 
 @_inline_jit
-def _dequeue(b, j, q_cpu, q_mem, q_next, q_head, q_tail, q_len, q_free, q_used, queued):
-    """Remove the head of server j's local queue and return its slot to copy b's free list."""
-    slot = q_head[b, j]
-    q_head[b, j] = q_next[b, slot]  # -1 once the queue is empty
-    if q_head[b, j] < 0:
-        q_tail[b, j] = -1
+def _unlink(b, j, previous, slot, q_cpu, q_mem, q_next, q_head, q_tail, q_len, q_free, q_used, queued):
+    """Remove ``slot`` (following ``previous``; -1: the head) from server j's local queue and return it to copy
+    b's free list."""
+    following = q_next[b, slot]
+    if previous < 0:
+        q_head[b, j] = following  # -1 once the queue is empty
+    else:
+        q_next[b, previous] = following
+    if following < 0:
+        q_tail[b, j] = previous
     q_next[b, slot] = q_free[b]
     q_free[b] = slot
     q_len[b, j] -= 1
@@ -120,11 +146,11 @@ def _dequeue(b, j, q_cpu, q_mem, q_next, q_head, q_tail, q_len, q_free, q_used, 
 
 
 @_jit
-def _best_fit_server(b, cpu, mem, candidates, cap, used, q_len):
+def _best_fit_server(b, cpu, mem, candidates, cap, used, q_len, backfill):
     """Highest current utilization among candidates where the job starts now; -1 if none."""
     best, best_util = -1, -1.0
     for j in candidates:
-        if _fits_now(b, j, cpu, mem, cap, used, q_len):
+        if _fits_now(b, j, cpu, mem, cap, used, q_len, backfill):
             util = _utilization(b, j, cap, used)
             if util > best_util:
                 best, best_util = j, util
@@ -155,8 +181,10 @@ def _committed_shares(b, cap, used, queued):
 
 
 @_jit
-def _open_servers(b, q_len):
-    """Servers with an empty local queue: the only ones where a job can start at once (FIFO)."""
+def _open_servers(b, q_len, backfill):
+    """Servers where a new job may start at once: all under backfill, those with an empty queue under FIFO."""
+    if backfill:
+        return np.arange(q_len.shape[1]).astype(np.int32)
     return np.nonzero(q_len[b] == 0)[0].astype(np.int32)
 
 
@@ -167,11 +195,11 @@ def _servers_with_room(b, q_len, limit):
 
 
 @_jit
-def _largest_free(b, cap, used, q_len):
-    """Largest free CPU and largest free memory over servers with an empty local queue."""
+def _largest_free(b, cap, used, q_len, backfill):
+    """Largest free CPU and largest free memory over the servers where a new job may start at once."""
     free_cpu, free_mem = -1, -1
     for j in range(used.shape[1]):
-        if q_len[b, j] == 0:
+        if backfill or q_len[b, j] == 0:
             free_cpu = max(free_cpu, cap[b, j, 0] - used[b, j, 0])
             free_mem = max(free_mem, cap[b, j, 1] - used[b, j, 1])
     return free_cpu, free_mem
@@ -200,13 +228,36 @@ def _largest_with_room(b, cap, q_len, limit):
     return room_cpu, room_mem
 
 
+@_inline_jit
+def _admit_queued(
+    b, j, t, backfill, cap, used, wheel_res, wheel_cnt, running,
+    q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_used, queued,
+):  # fmt: skip
+    """Start server j's queued jobs that fit, in queue order: under strict FIFO up to the first that does not fit
+    (the head blocks the queue), under backfill every one that fits."""
+    previous, slot = -1, q_head[b, j]
+    while slot >= 0:
+        if used[b, j, 0] >= cap[b, j, 0] or used[b, j, 1] >= cap[b, j, 1]:
+            break  # a full server fits no job (every demand is positive)
+        following = q_next[b, slot]  # read first: unlinking hands the slot to the free list
+        cpu, mem, steps = q_cpu[b, slot], q_mem[b, slot], q_steps[b, slot]
+        if used[b, j, 0] + cpu <= cap[b, j, 0] and used[b, j, 1] + mem <= cap[b, j, 1]:
+            _unlink(b, j, previous, slot, q_cpu, q_mem, q_next, q_head, q_tail, q_len, q_free, q_used, queued)
+            _start_job(b, j, cpu, mem, steps, t, used, wheel_res, wheel_cnt, running)
+        elif backfill:
+            previous = slot
+        else:
+            break
+        slot = following
+
+
 def _housekeeping(
-    t, queue_limit, redispatch, cap, eta, used, wheel_res, wheel_cnt, running,
+    t, queue_limit, redispatch, backfill, cap, eta, used, wheel_res, wheel_cnt, running,
     q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_top, q_used, queued,
     g_cpu, g_mem, g_dur, g_len, completed,
 ):  # fmt: skip
-    """Start of step t: release finished jobs, start local-queue heads that fit (FIFO), and, if ``redispatch``
-    (bounded-redispatch), re-dispatch the buffer."""
+    """Start of step t: release finished jobs, start the queued jobs that now fit (``_admit_queued``), and, if
+    ``redispatch`` (bounded-redispatch), re-dispatch the buffer."""
     n_copies, n_servers = used.shape[0], used.shape[1]
     slot = t % WHEEL_SLOTS
     for b in nb.prange(n_copies):
@@ -221,16 +272,13 @@ def _housekeeping(
             wheel_res[b, slot, j, 0] = 0
             wheel_res[b, slot, j, 1] = 0
             wheel_cnt[b, slot, j] = 0
-            while q_len[b, j] > 0:
-                h = q_head[b, j]
-                cpu, mem, steps = q_cpu[b, h], q_mem[b, h], q_steps[b, h]
-                if used[b, j, 0] + cpu > cap[b, j, 0] or used[b, j, 1] + mem > cap[b, j, 1]:
-                    break  # strict FIFO: the head blocks the queue until it fits
-                _dequeue(b, j, q_cpu, q_mem, q_next, q_head, q_tail, q_len, q_free, q_used, queued)
-                _start_job(b, j, cpu, mem, steps, t, used, wheel_res, wheel_cnt, running)
+            _admit_queued(
+                b, j, t, backfill, cap, used, wheel_res, wheel_cnt, running,
+                q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_used, queued,
+            )  # fmt: skip
         if redispatch:
             _redispatch_buffer(
-                b, t, queue_limit, cap, eta, used, wheel_res, wheel_cnt, running,
+                b, t, queue_limit, backfill, cap, eta, used, wheel_res, wheel_cnt, running,
                 q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_top, q_used, queued,
                 g_cpu, g_mem, g_dur, g_len,
             )  # fmt: skip
@@ -238,7 +286,7 @@ def _housekeeping(
 
 @_jit
 def _redispatch_buffer(
-    b, t, limit, cap, eta, used, wheel_res, wheel_cnt, running,
+    b, t, limit, backfill, cap, eta, used, wheel_res, wheel_cnt, running,
     q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_top, q_used, queued,
     g_cpu, g_mem, g_dur, g_len,
 ):  # fmt: skip
@@ -248,9 +296,9 @@ def _redispatch_buffer(
     # capacity with queue room) rules most of them out; a bound is refreshed only when a placement hits the
     # server attaining it.
     kept = 0
-    open_servers = _open_servers(b, q_len)  # placements only close servers: stays a valid superset
+    open_servers = _open_servers(b, q_len, backfill)  # placements only close servers: stays a valid superset
     room_servers = _servers_with_room(b, q_len, limit)  # likewise: queues only fill here
-    free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+    free_cpu, free_mem = _largest_free(b, cap, used, q_len, backfill)
     room_cpu, room_mem = _largest_with_room(b, cap, q_len, limit)
     share = _committed_shares(b, cap, used, queued) if g_len[b] > 0 else np.empty(0)
     for g in range(g_len[b]):
@@ -265,25 +313,25 @@ def _redispatch_buffer(
         cpu, mem, duration = g_cpu[b, g], g_mem[b, g], g_dur[b, g]
         j = -1
         if cpu <= free_cpu and mem <= free_mem:
-            j = _best_fit_server(b, cpu, mem, open_servers, cap, used, q_len)
+            j = _best_fit_server(b, cpu, mem, open_servers, cap, used, q_len, backfill)
         if j >= 0:
             held_free_max = _holds_free_max(b, j, cap, used, free_cpu, free_mem)
             _start_job(b, j, cpu, mem, _service_steps(b, j, duration, eta), t, used, wheel_res, wheel_cnt, running)
             share[j] = _committed_share(b, j, cap, used, queued)
             if held_free_max:
-                free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+                free_cpu, free_mem = _largest_free(b, cap, used, q_len, backfill)
             continue
         if cpu <= room_cpu and mem <= room_mem:
             j = _least_loaded_server(b, cpu, mem, room_servers, cap, share, q_len, True, limit)
         if j >= 0:
-            closes = q_len[b, j] == 0 and _holds_free_max(b, j, cap, used, free_cpu, free_mem)
+            closes = not backfill and q_len[b, j] == 0 and _holds_free_max(b, j, cap, used, free_cpu, free_mem)
             _enqueue(
                 b, j, cpu, mem, _service_steps(b, j, duration, eta),
                 q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_top, q_used, queued,
             )  # fmt: skip
             share[j] = _committed_share(b, j, cap, used, queued)
             if closes:
-                free_cpu, free_mem = _largest_free(b, cap, used, q_len)
+                free_cpu, free_mem = _largest_free(b, cap, used, q_len, backfill)
             if _filled_room_max(b, j, cap, q_len, room_cpu, room_mem, limit):
                 room_cpu, room_mem = _largest_with_room(b, cap, q_len, limit)
         else:
@@ -310,7 +358,9 @@ def _guidance_choice(
 
 
 @_jit
-def _guidance_greedy_choice(b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, limit):
+def _guidance_greedy_choice(
+    b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, limit, backfill
+):  # fmt: skip
     """(server, outcome) under guidance-greedy: the admissible server with the smallest guidance coefficient; the
     job starts there if it fits now, else joins its queue. With no admissible server the job is buffered and
     recorded on the server with the smallest coefficient over all servers (the one it was meant for)."""
@@ -320,19 +370,19 @@ def _guidance_greedy_choice(b, cpu, mem, cap, used, queued, q_len, capacity_shar
             b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, False, limit
         )
         return meant_for, OUTCOME_BUFFERED
-    if _fits_now(b, server, cpu, mem, cap, used, q_len):
+    if _fits_now(b, server, cpu, mem, cap, used, q_len, backfill):
         return server, OUTCOME_STARTED
     return server, OUTCOME_QUEUED
 
 
 @_jit
 def _best_fit_choice(
-    b, cpu, mem, start_candidates, queue_candidates, may_queue, meant_for, cap, used, q_len, share, limit
+    b, cpu, mem, start_candidates, queue_candidates, may_queue, meant_for, cap, used, q_len, share, limit, backfill
 ):  # fmt: skip
     """(server, outcome) under Best-Fit: start on the most utilized of ``start_candidates`` where the job fits now;
     else, if ``may_queue``, join the least-loaded queue with room among ``queue_candidates``; else buffer the job,
     recorded on ``meant_for`` when the caller knows it (≥ 0), else on the least-loaded of ``queue_candidates``."""
-    server = _best_fit_server(b, cpu, mem, start_candidates, cap, used, q_len)
+    server = _best_fit_server(b, cpu, mem, start_candidates, cap, used, q_len, backfill)
     if server >= 0:
         return server, OUTCOME_STARTED
     if may_queue:
@@ -371,8 +421,8 @@ def _guidance_coefficient(b, j, cpu, mem, x, x_ref, resource_scale):
 
 
 def _place_jobs(
-    t, rule, queue_limit, job_cpu, job_mem, job_dur, offsets, actions, servers_per_cluster, order, cap, eta, used,
-    wheel_res, wheel_cnt, running,
+    t, rule, queue_limit, backfill, job_cpu, job_mem, job_dur, offsets, actions, servers_per_cluster, order, cap,
+    eta, used, wheel_res, wheel_cnt, running,
     q_cpu, q_mem, q_steps, q_next, q_head, q_tail, q_len, q_free, q_top, q_used, queued,
     g_cpu, g_mem, g_dur, g_len, x, x_ref, capacity_share, resource_scale, out_server, out_outcome, out_coefficient,
 ):  # fmt: skip
@@ -384,7 +434,7 @@ def _place_jobs(
     all_servers = np.arange(n_servers).astype(np.int32)
     for b in nb.prange(n_copies):
         load = _committed_load(b, used, queued)
-        open_servers = _open_servers(b, q_len)  # enqueues only close servers: stays a valid superset
+        open_servers = _open_servers(b, q_len, backfill)  # enqueues only close servers: stays a valid superset
         room_cpu, room_mem = _largest_with_room(b, cap, q_len, queue_limit)  # a bound, refreshed after enqueues
         share = _committed_shares(b, cap, used, queued) if rule != RULE_GUIDANCE_GREEDY else np.empty(0)
         least_loaded_anywhere = -1  # Best-Fit's server for buffered jobs, cached; invalid (-1) after any placement
@@ -392,13 +442,13 @@ def _place_jobs(
             cpu, mem, duration = job_cpu[a], job_mem[a], job_dur[a]
             if rule == RULE_GUIDANCE_GREEDY:
                 server, outcome = _guidance_greedy_choice(
-                    b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, queue_limit
+                    b, cpu, mem, cap, used, queued, q_len, capacity_share, resource_scale, load, queue_limit, backfill
                 )
             elif rule == RULE_AGENT:
                 first = actions[a] * servers_per_cluster
                 cluster = order[b, first : first + servers_per_cluster]
                 server, outcome = _best_fit_choice(
-                    b, cpu, mem, cluster, cluster, True, -1, cap, used, q_len, share, queue_limit
+                    b, cpu, mem, cluster, cluster, True, -1, cap, used, q_len, share, queue_limit, backfill
                 )
             else:
                 # Over all servers, where only open ones can start the job; when no queue with room is large
@@ -406,7 +456,7 @@ def _place_jobs(
                 may_queue = cpu <= room_cpu and mem <= room_mem
                 server, outcome = _best_fit_choice(
                     b, cpu, mem, open_servers, all_servers, may_queue, least_loaded_anywhere, cap, used, q_len, share,
-                    queue_limit,
+                    queue_limit, backfill,
                 )  # fmt: skip
                 least_loaded_anywhere = server if outcome == OUTCOME_BUFFERED else -1
             if outcome == OUTCOME_STARTED:
@@ -450,13 +500,13 @@ housekeeping_parallel, housekeeping_serial = _parallel_and_serial(_housekeeping)
 place_jobs_parallel, place_jobs_serial = _parallel_and_serial(_place_jobs)
 
 
-def housekeeping(t, queue_limit, redispatch, cap, *rest) -> None:
+def housekeeping(t, queue_limit, redispatch, backfill, cap, *rest) -> None:
     """Start of step t for every copy (see ``_housekeeping``)."""
     kernel = housekeeping_parallel if cap.shape[0] >= PARALLEL_MIN_COPIES else housekeeping_serial
-    kernel(t, queue_limit, redispatch, cap, *rest)
+    kernel(t, queue_limit, redispatch, backfill, cap, *rest)
 
 
-def place_jobs(t, rule, queue_limit, job_cpu, job_mem, job_dur, offsets, *rest) -> None:
+def place_jobs(t, rule, queue_limit, backfill, job_cpu, job_mem, job_dur, offsets, *rest) -> None:
     """Place step t's jobs in every copy (see ``_place_jobs``)."""
     kernel = place_jobs_parallel if len(offsets) - 1 >= PARALLEL_MIN_COPIES else place_jobs_serial
-    kernel(t, rule, queue_limit, job_cpu, job_mem, job_dur, offsets, *rest)
+    kernel(t, rule, queue_limit, backfill, job_cpu, job_mem, job_dur, offsets, *rest)

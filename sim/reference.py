@@ -20,12 +20,31 @@ class Server:
     capacity: tuple[int, int]
     efficiency: tuple[float, float]
     used: list[int] = field(default_factory=lambda: [0, 0])
-    queue: deque = field(default_factory=deque)  # (cpu, mem, duration), FIFO
+    queue: deque = field(default_factory=deque)  # (cpu, mem, duration), in arrival order
     running: list = field(default_factory=list)  # (finish step, cpu, mem)
-    queue_limit: int = QUEUE_MODELS[DEFAULT_QUEUE_MODEL][0]
+    queue_limit: int = QUEUE_MODELS[DEFAULT_QUEUE_MODEL].limit
+    backfill: bool = QUEUE_MODELS[DEFAULT_QUEUE_MODEL].backfill
+
+    def has_room(self, cpu: int, mem: int) -> bool:
+        return self.used[0] + cpu <= self.capacity[0] and self.used[1] + mem <= self.capacity[1]
 
     def fits_now(self, cpu: int, mem: int) -> bool:
-        return not self.queue and self.used[0] + cpu <= self.capacity[0] and self.used[1] + mem <= self.capacity[1]
+        """A new job starts now if it fits and (strict FIFO) no queued job is ahead of it."""
+        return (self.backfill or not self.queue) and self.has_room(cpu, mem)
+
+    def admit_queued(self, t: int) -> None:
+        """Start the queued jobs that fit, in queue order: strict FIFO stops at the first that does not."""
+        kept = deque()
+        while self.queue:
+            job = self.queue.popleft()
+            if self.has_room(job[0], job[1]):
+                self.start(t, *job)
+                continue
+            kept.append(job)
+            if not self.backfill:
+                break  # the head blocks the queue until it fits
+        kept.extend(self.queue)
+        self.queue = kept
 
     def can_ever_host(self, cpu: int, mem: int) -> bool:
         """Large enough for the job, with room in the queue (binding: a queue always has room)."""
@@ -52,9 +71,10 @@ class ReferenceCluster:
 
     def __init__(self, scenario: Scenario, queue_model: str = DEFAULT_QUEUE_MODEL):
         cap, eff = scenario.capacity, scenario.efficiency
-        limit, self.redispatch = QUEUE_MODELS[queue_model]
+        rules = QUEUE_MODELS[queue_model]
+        self.redispatch = rules.redispatch
         self.servers = [
-            Server((int(c[0]), int(c[1])), (float(e[0]), float(e[1])), queue_limit=limit)
+            Server((int(c[0]), int(c[1])), (float(e[0]), float(e[1])), queue_limit=rules.limit, backfill=rules.backfill)
             for c, e in zip(cap, eff, strict=True)
         ]
         self.order = [int(j) for j in scenario.cluster_order()]
@@ -72,8 +92,7 @@ class ReferenceCluster:
                 s.used[0] -= cpu
                 s.used[1] -= mem
             self.completed += len(done)
-            while s.queue and s.used[0] + s.queue[0][0] <= s.capacity[0] and s.used[1] + s.queue[0][1] <= s.capacity[1]:
-                s.start(t, *s.queue.popleft())
+            s.admit_queued(t)
         if not self.redispatch:  # binding: nobody moves a job an agent placed; the buffer only waits
             return
         waiting, self.buffer = self.buffer, []

@@ -132,12 +132,17 @@ class EnvState:
     @property
     def queue_limit(self) -> int:
         """The most jobs a local queue may hold under this state's queue model."""
-        return QUEUE_MODELS[self.queue_model][0]
+        return QUEUE_MODELS[self.queue_model].limit
 
     @property
     def redispatch(self) -> bool:
         """Whether the cluster manager re-dispatches the global buffer (bounded-redispatch)."""
-        return QUEUE_MODELS[self.queue_model][1]
+        return QUEUE_MODELS[self.queue_model].redispatch
+
+    @property
+    def backfill(self) -> bool:
+        """Whether local queues backfill (a queued job may start before the jobs ahead of it) or are strict FIFO."""
+        return QUEUE_MODELS[self.queue_model].backfill
 
     def ensure_queue_room(self, incoming: np.ndarray) -> None:
         """Grow the queue pools so that every copy b can queue ``incoming[b]`` more jobs (the most that may join its

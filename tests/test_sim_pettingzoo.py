@@ -259,7 +259,10 @@ def test_an_agent_of_a_past_step_is_unknown():
         ({"split": "train", "scenario": -1}, r"scenario=-1; allowed: an int in \[0, 200\) for split='train'"),
         ({"scenario_seed": -2}, "scenario_seed=-2"),
         ({"render_mode": "human"}, "render_mode='human'"),
-        ({"queue_model": "fifo"}, "queue_model='fifo'; allowed: bounded-redispatch, binding"),
+        (
+            {"queue_model": "fifo"},
+            "queue_model='fifo'; allowed: binding, binding-backfill, bounded-redispatch, bounded-redispatch-backfill",
+        ),
     ],
 )
 def test_invalid_constructor_arguments(kwargs, match):

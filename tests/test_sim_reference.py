@@ -29,6 +29,11 @@ def _jobs_of_copy(env: BatchedEnv, b: int) -> Jobs:
         (12, "agent", 300, "binding"),
         ("standard", "best-fit", 300, "binding"),
         ("medium", "guidance-greedy", 200, "binding"),
+        ("small", "agent", 400, "binding-backfill"),
+        (12, "agent", 300, "binding-backfill"),
+        ("medium", "guidance-greedy", 200, "binding-backfill"),
+        ("medium", "agent", 250, "bounded-redispatch-backfill"),
+        ("standard", "best-fit", 300, "bounded-redispatch-backfill"),
     ],
 )
 def test_kernels_match_reference(scale, rule, steps, queue_model):
@@ -103,31 +108,64 @@ def test_the_parallel_and_serial_builds_are_cached_apart():
         assert parallel.py_func.__qualname__ != serial.py_func.__qualname__
 
 
+def _released_room() -> np.ndarray:
+    """(cpu, mem) that the release of ``_one_queue_behind_a_release`` frees: a quarter of server 0."""
+    return (make_scenario("small", "train", 0).capacity[0] // 4).astype(np.int32)
+
+
+def _one_queue_behind_a_release(queue_model: str, jobs: list[tuple[int, int, int]]):
+    """Server 0 of a small copy full, a release of ``_released_room()`` due at t = 2, and ``jobs``
+    (cpu, mem, steps) in its local queue, head first."""
+    from sim.state import initial_state
+
+    state = initial_state([make_scenario("small", "train", 0)], [np.random.default_rng(0)], queue_model)
+    cap, release = state.capacity[0, 0], _released_room()
+    state.used[0, 0] = cap
+    state.wheel_res[0, 2, 0], state.wheel_res[0, 3, 0] = release, cap - release
+    state.wheel_cnt[0, 2:4, 0] = 1
+    state.running[0, 0] = 2
+    for k, (cpu, mem, steps) in enumerate(jobs):
+        state.q_cpu[0, k], state.q_mem[0, k], state.q_steps[0, k], state.q_next[0, k] = cpu, mem, steps, k + 1
+        state.queued[0, 0] += (cpu, mem)
+    state.q_next[0, len(jobs) - 1] = -1
+    state.q_head[0, 0], state.q_tail[0, 0], state.q_len[0, 0] = 0, len(jobs) - 1, len(jobs)
+    state.q_top[0] = state.q_used[0] = len(jobs)
+    return state
+
+
+def _housekeeping(build: str, t: int, state) -> None:
+    from sim import kernels
+
+    getattr(kernels, build)(
+        t, state.queue_limit, state.redispatch, state.backfill, state.capacity, state.efficiency, state.used,
+        state.wheel_res, state.wheel_cnt, state.running, *state.queue_pool, state.queued, state.g_cpu, state.g_mem,
+        state.g_dur, state.g_len, state.completed,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("build", ["housekeeping_parallel", "housekeeping_serial"])
 def test_one_release_can_start_several_queue_heads(build):
     """FIFO admission after one release starts heads while they fit (a parallel build once re-read a stale head
     and started only the first)."""
-    from sim import kernels
-    from sim.state import initial_state
-
-    state = initial_state([make_scenario("small", "train", 0)], [np.random.default_rng(0)], "binding")
-    cap = state.capacity[0, 0]
-    release = (cap // 4).astype(np.int32)
-    state.used[0, 0] = cap  # full; at t = 2 a job holding a quarter of the server finishes
-    state.wheel_res[0, 2, 0], state.wheel_res[0, 3, 0] = release, cap - release
-    state.wheel_cnt[0, 2:4, 0] = 1
-    state.running[0, 0] = 2
-    jobs = [(int(release[0]) // 3, int(release[1]) // 3, 5)] * 2 + [(int(release[0]), int(release[1]), 5)]
-    for k, (cpu, mem, steps) in enumerate(jobs):  # a queue of three: the first two fit together, the third not
-        state.q_cpu[0, k], state.q_mem[0, k], state.q_steps[0, k], state.q_next[0, k] = cpu, mem, steps, k + 1
-        state.queued[0, 0] += (cpu, mem)
-    state.q_next[0, 2] = -1
-    state.q_head[0, 0], state.q_tail[0, 0], state.q_len[0, 0] = 0, 2, 3
-    state.q_top[0] = state.q_used[0] = 3
-    getattr(kernels, build)(
-        2, state.queue_limit, state.redispatch, state.capacity, state.efficiency, state.used, state.wheel_res,
-        state.wheel_cnt, state.running, *state.queue_pool, state.queued, state.g_cpu, state.g_mem, state.g_dur,
-        state.g_len, state.completed,
-    )  # fmt: skip
+    release = _released_room()
+    third = (int(release[0]) // 3, int(release[1]) // 3, 5)
+    jobs = [third, third, (int(release[0]), int(release[1]), 5)]  # the first two fit together, the third not
+    state = _one_queue_behind_a_release("binding", jobs)
+    _housekeeping(build, 2, state)
     assert state.queue_contents(0, 0) == jobs[2:] and state.running[0, 0] == 3
     assert state.q_free[0] == 1 and state.q_next[0, 1] == 0  # released slots: the last first
+
+
+@pytest.mark.parametrize("build", ["housekeeping_parallel", "housekeeping_serial"])
+@pytest.mark.parametrize(("queue_model", "left"), [("binding", [0, 1, 2, 3]), ("binding-backfill", [0, 2])])
+def test_backfill_starts_later_jobs_that_fit_and_fifo_does_not(build, queue_model, left):
+    """A head too large for the released room: strict FIFO starts nothing, backfill starts the two small jobs
+    behind it (in order) and keeps the one that does not fit either, relinking the list around the gaps."""
+    release = _released_room()
+    big, small = (int(release[0]) + 1, int(release[1]), 5), (int(release[0]) // 3, int(release[1]) // 3, 7)
+    jobs = [big, small, big, small]
+    state = _one_queue_behind_a_release(queue_model, jobs)
+    _housekeeping(build, 2, state)
+    assert state.queue_contents(0, 0) == [jobs[k] for k in left]
+    assert state.q_len[0, 0] == len(left) and state.q_tail[0, 0] == left[-1] and state.q_next[0, left[-1]] == -1
+    np.testing.assert_array_equal(state.queued[0, 0], np.sum([jobs[k][:2] for k in left], axis=0))
