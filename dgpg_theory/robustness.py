@@ -4,8 +4,9 @@
 
 For each queue model (sim/SPEC.md, "Queue models") × load (the paper's, a lighter 0.6) it runs a reduced variance
 scan and the reference policies (measurement.robustness), then writes DIR/robustness.json, robustness.csv,
-ROBUSTNESS.md (the table the README shows, and which verdicts are reading-dependent) and robustness.png. The
-default size takes ≈ 30 minutes on 2 cores; --quick (a tiny scan, for tests) about a minute.
+ROBUSTNESS.md (the table the README shows, and which verdicts are reading-dependent) and robustness.png. Eight
+readings (four queue models × two loads); the default size is planned at ≈ 3 minutes per reading on 2 cores and
+not yet measured; --quick (a tiny scan, for tests) took 54 s.
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ from sim.kernels import QUEUE_MODELS
 from sim.scenario import load_scenarios
 
 LOADS = {"paper": None, "light": 0.6}
-# The reduced scan of each reading (≈ 3 minutes on 2 workers) and the reference-policy evaluation.
+# The reduced scan of each reading (planned ≈ 3 minutes on 2 workers; not yet measured) and the reference-policy
+# evaluation.
 SCAN = ScanConfig(n=(5, 10, 20, 50), samples=96, replicates=8, horizon=150, nested_outer=8, nested_inner=4)
 QUICK_SCAN = ScanConfig(n=(5, 10), samples=24, replicates=4, horizon=20, nested_outer=4, nested_inner=2)
 REFERENCE_N, REFERENCE_SCENARIOS = 20, 10
