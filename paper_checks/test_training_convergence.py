@@ -9,7 +9,8 @@ Here: the first 10 episodes of a 200-episode run with the `nn` preset (Table 7, 
 best training reward) is evaluated on the 40 test scenarios, paired with Best-Fit on the same job traces. The
 check: the mean per-scenario margin over Best-Fit − 10 % is not significantly negative (one-sided paired t bound,
 false alarm 1e-4). Negative control: the untrained policy must fail the same check. N-independence at this
-resolution: the same 10-episode budget must pass at both N. NN MAPPO with the same settings (App. J, Run 0) is
+resolution: the same 10-episode budget must pass at both N (under the default binding queue model it does not at
+N = 10: strict xfail). NN MAPPO with the same settings (App. J, Run 0) is
 checked to stay significantly below the band at N = 5. The full range (200 episodes, N = 5 … 200) is
 `python -m dgpg_theory.reproduce fig5` / `table9`.
 """
@@ -45,7 +46,18 @@ def trained(method: str, n_servers: int) -> dict:
     }
 
 
-@pytest.mark.parametrize("n_servers", [5, 10])
+IN_BAND_N10 = pytest.mark.xfail(
+    strict=True,
+    reason="§6.4 / Table 9: DG-PG 'converges within 10 episodes at every scale', with an episode count that does "
+    "not grow with N (Theorem 4.3). Under binding placements (the default) the same 10-episode budget that "
+    "suffices at N=5 (−48.9 vs Best-Fit −44.8: margin over the 10 % band +0.4, one-sided 1e-4 bounds [−3.4, +4.2]) "
+    "does not at N=10: the best checkpoint (episode 10, the last) scores −62.4 vs Best-Fit −50.1, margin −7.3 "
+    "[−12.2, −2.4], significantly below the band. This flips with the queue model: under bounded-redispatch it "
+    "was inside (−56.3 vs −50.0, margin −1.3 [−3.4, +0.8]).",
+)
+
+
+@pytest.mark.parametrize("n_servers", [5, pytest.param(10, marks=IN_BAND_N10)])
 def test_dgpg_reaches_best_fit_band_within_10_episodes(n_servers):
     run = trained("dgpg", n_servers)
     verdict = shortfall_test(run["test"], run["best_fit"])
@@ -72,16 +84,17 @@ def test_nn_mappo_with_the_same_settings_stays_below_the_band():
     assert verdict.below
 
 
-AT_BEST_FIT_N10 = pytest.mark.xfail(
+AT_BEST_FIT = pytest.mark.xfail(
     strict=True,
-    reason="§6.3 / Figure 3: 'DG-PG converges rapidly to the Best-Fit reference'. At N=10, after 10 episodes with "
-    "the paper's NN settings, DG-PG's best checkpoint is significantly below Best-Fit itself: −56.3 vs −50.0, paired "
-    "difference −6.3, one-sided 1e-4 bounds [−8.0, −4.6] over the 40 test scenarios (inside the 10 % band, not at "
-    "the reference). At N=5 the deficit (−2.8, bounds [−6.0, +0.4]) is not significant.",
+    reason="§6.3 / Figure 3: 'DG-PG converges rapidly to the Best-Fit reference'. After 10 episodes with the "
+    "paper's NN settings under binding placements (the default), DG-PG's best checkpoint is significantly below "
+    "Best-Fit itself at both N: paired difference −4.1, one-sided 1e-4 bounds [−7.6, −0.6] at N=5 and −12.3 "
+    "[−18.3, −6.4] at N=10 over the 40 test scenarios. Under bounded-redispatch N=5's deficit (−2.8 [−6.0, +0.4]) "
+    "was not significant and N=10's (−6.3 [−8.0, −4.6]) was.",
 )
 
 
-@pytest.mark.parametrize("n_servers", [5, pytest.param(10, marks=AT_BEST_FIT_N10)])
+@pytest.mark.parametrize("n_servers", [pytest.param(5, marks=AT_BEST_FIT), pytest.param(10, marks=AT_BEST_FIT)])
 def test_dgpg_matches_best_fit_within_10_episodes(n_servers):
     run = trained("dgpg", n_servers)
     verdict = shortfall_test(run["test"], run["best_fit"], tolerance=0.0)

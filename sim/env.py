@@ -59,11 +59,11 @@ class BatchedEnv:
 
     ``workload_seed=None`` draws each copy's jobs from its scenario's own seed (the same scenario gives the same
     job trace under any policy); an int gives every copy an independent stream spawned from that seed.
-    ``queue_model`` (SPEC.md, "Queue models"): ``bounded-redispatch`` — local queues of at most 50 jobs, overflow
-    to the global buffer, which the cluster manager re-dispatches over all servers — or ``binding`` — the agent's
-    placement is final: local queues have no limit, and the buffer holds only jobs that no server of the chosen
-    server or cluster can ever host. Both queue strict FIFO; their ``-backfill`` variants let a queued job start
-    before the jobs ahead of it when they do not fit, and a new job that fits start at once.
+    ``queue_model`` (SPEC.md, "Queue models"): ``binding`` (the default) — the agent's placement is final: local
+    queues have no limit, and the buffer holds only jobs that no server of the chosen server or cluster can ever
+    host — or ``bounded-redispatch`` — local queues of at most 50 jobs, overflow to the global buffer, which the
+    cluster manager re-dispatches over all servers. Both queue strict FIFO; their ``-backfill`` variants let a
+    queued job start before the jobs ahead of it when they do not fit, and a new job that fits start at once.
     """
 
     def __init__(

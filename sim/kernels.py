@@ -34,7 +34,7 @@ QUEUE_MODELS = {
     "bounded-redispatch": QueueRules(QUEUE_SLOTS, redispatch=True, backfill=False),
     "bounded-redispatch-backfill": QueueRules(QUEUE_SLOTS, redispatch=True, backfill=True),
 }
-DEFAULT_QUEUE_MODEL = "bounded-redispatch"
+DEFAULT_QUEUE_MODEL = "binding"  # H.2: the agent decides; bounded-redispatch is the earlier reading
 QUEUE_MODEL_HELP = (
     "who places a job, and how local queues serve: binding (the agent's placement is final; local queues "
     "unlimited), bounded-redispatch (local queues of 50; the overflow goes to a buffer that the cluster manager "

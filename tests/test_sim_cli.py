@@ -21,7 +21,7 @@ def test_evaluate_json():
     row = json.loads(done.stdout)
     assert set(row) == EVALUATE_FIELDS
     assert row["policy"] == "guidance-greedy" and row["n"] == 2 and row["n_scenarios"] == 3
-    assert row["mean_reward"] < 0 and row["queue_model"] == "bounded-redispatch" and row["target_utilization"] is None
+    assert row["mean_reward"] < 0 and row["queue_model"] == "binding" and row["target_utilization"] is None
     # reward = −(queue penalty + energy term), H.3; the means over scenarios recombine too
     assert abs(row["mean_reward"] + row["mean_queue_penalty"] + row["mean_energy_term"]) < 1e-9
     assert 0 <= row["mean_frac_steps_queue_above_20"] <= 1 and 0 <= row["mean_frac_jobs_waiting_at_end"] <= 1

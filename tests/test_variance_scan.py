@@ -48,7 +48,7 @@ def test_cli_writes_results_json_csv_and_figures(tiny_run, capsys):
     for key in ("sigma2_J", "sigma2_G", "rel_var_J", "rel_var_G"):
         assert {"estimate", "ci", "verdict"} <= set(results["slopes"][key])
     assert set(results["by_reward_scale"]) == {"paper", "sum", "normalized"}
-    assert results["config"]["queue_model"] == "bounded-redispatch"
+    assert results["config"]["queue_model"] == "binding"
     header = (tiny_run / "results.csv").read_text().splitlines()[0].split(",")
     assert {"n", "sigma2_J", "sigma2_J_ci_low", "sigma2_J_ci_high", "rho"} <= set(header)
     for name in ("variance_scaling.png", "alpha_star.png", "mixing_curves.png", "own_cross.png"):
