@@ -260,16 +260,21 @@ def _number(text: str) -> float:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def best_fit_on_training_scenarios(out: Path, n: int, scenario_seed: int = 0) -> dict:
-    """Best-Fit's mean ± std episode reward over the 200 training scenarios of N (cached in references/)."""
-    path = out / "references" / f"best-fit-train-n{n}-scenarios{scenario_seed}.json"
-    if path.exists():
-        return json.loads(path.read_text())
+def best_fit_on_training_scenarios(out: Path, n: int, scenario_seed: int = 0, queue_model: str | None = None) -> dict:
+    """Best-Fit's mean ± std episode reward over the 200 training scenarios of N under a queue model (default: the
+    simulator's), cached in references/ per queue model."""
     from sim.heuristics import run_episodes
+    from sim.kernels import DEFAULT_QUEUE_MODEL
     from sim.scenario import load_scenarios
 
-    rewards = run_episodes(load_scenarios(n, "train", scenario_seed), "best-fit", seed=0)
+    queue_model = queue_model or DEFAULT_QUEUE_MODEL
+    path = out / "references" / f"best-fit-train-n{n}-scenarios{scenario_seed}-{queue_model}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    scenarios = load_scenarios(n, "train", scenario_seed)
+    rewards = run_episodes(scenarios, "best-fit", seed=0, queue_model=queue_model)
     summary = {"mean": float(rewards.mean()), "std": float(rewards.std(ddof=1)), "scenarios": len(rewards)}
+    summary["queue_model"] = queue_model
     path.parent.mkdir(parents=True, exist_ok=True)
     _io.write_json(path, summary)
     return summary

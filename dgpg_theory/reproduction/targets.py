@@ -53,8 +53,11 @@ def reproduce(
 def target_numbers(the_plan: Plan, records: Sequence[RunRecord], out: Path) -> dict:
     """What a target reports beside its runs' summaries."""
     if the_plan.target == "fig3":
-        scenario_seed = records[0].spec.config().scenario_seed
-        best_fit = {str(n): best_fit_on_training_scenarios(out, n, scenario_seed) for n in the_plan.n_values}
+        config = records[0].spec.config()
+        best_fit = {
+            str(n): best_fit_on_training_scenarios(out, n, config.scenario_seed, config.queue_model)
+            for n in the_plan.n_values
+        }
         return {"best_fit_train": best_fit}
     if the_plan.target == "fig4":
         return {"table1": table1_rows(records)}
