@@ -26,6 +26,8 @@ def parser() -> argparse.ArgumentParser:
     add("--budget-minutes", type=float, default=10.0, help="wall time the planned scan may take. Default: %(default)s")
     add("--workers", type=int, default=2, help="processes the planned scan runs cells on (--workers of the scan; "
         "the pilot's cell times are per process). Default: %(default)s")
+    add("--quantities", nargs="+", default=list(allocation.QUANTITIES), choices=allocation.QUANTITIES,
+        help="the slopes whose largest half-width the plan minimizes (all are printed). Default: all four")
     add("--json", action="store_true", help="print the plan as one JSON object")
     # fmt: on
     return p
@@ -40,14 +42,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.budget_minutes > 0 or args.workers < 1:
         p.error(f"--budget-minutes={args.budget_minutes}, --workers={args.workers}; allowed: > 0 and ≥ 1")
     try:
-        result = allocation.plan(json.loads(path.read_text()), 60 * args.budget_minutes, args.workers)
+        pilot = json.loads(path.read_text())
+        result = allocation.plan(pilot, 60 * args.budget_minutes, args.workers, quantities=tuple(args.quantities))
     except (ValueError, KeyError) as error:
         p.error(f"pilot={str(path)!r} cannot be planned from: {error}")
     if args.json:
         print(_io.json_text(result))
         return 0
     print(f"S = {result['samples']} copies, R = {result['replicates']} snapshots per N: predicted "
-          f"{result['predicted_seconds'] / 60:.1f} min on {args.workers} workers")  # fmt: skip
+          f"{result['predicted_seconds'] / 60:.1f} min on {args.workers} workers, planned for "
+          f"{', '.join(result['planned_for'])}")  # fmt: skip
     for quantity, width in result["predicted_half_widths"].items():
         between, within = result["between"][quantity], result["within_at_pilot"][quantity]
         print(f"  {quantity:>10}: slope half-width {width:.3f} (pilot: between-snapshot variance {between:.3g}, "

@@ -76,3 +76,20 @@ def test_cli_prints_a_plan_and_rejects_a_folder_without_results(tmp_path, capsys
     with pytest.raises(SystemExit) as exit_info:
         scan_plan.main([str(tmp_path / "missing")])
     assert exit_info.value.code == 2 and "no results.json" in capsys.readouterr().err
+
+
+def test_a_plan_for_a_subset_ignores_the_other_quantities_and_refuses_unknown_names():
+    pilot = _pilot(between_sd=0.5)
+    everything = allocation.plan(pilot, 600.0, workers=2)
+    variances = allocation.plan(pilot, 600.0, workers=2, quantities=("sigma2_J", "sigma2_G"))
+    assert variances["planned_for"] == ["sigma2_J", "sigma2_G"] and set(variances["predicted_half_widths"]) == set(
+        allocation.QUANTITIES
+    )
+    assert variances["largest_half_width"] == max(
+        variances["predicted_half_widths"][q] for q in ("sigma2_J", "sigma2_G")
+    )
+    assert variances["largest_half_width"] <= max(
+        everything["predicted_half_widths"][q] for q in ("sigma2_J", "sigma2_G")
+    )
+    with pytest.raises(ValueError, match="quantities=\\['rho'\\]"):
+        allocation.plan(pilot, 600.0, workers=2, quantities=("rho",))

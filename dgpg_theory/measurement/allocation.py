@@ -93,10 +93,21 @@ def scan_seconds(costs: dict[int, tuple[float, float]], samples: int, replicates
     return replicates * sum(c0 + c1 * samples for c0, c1 in costs.values()) / workers
 
 
-def plan(results: dict, budget_seconds: float, workers: int, false_alarm: float | None = None) -> dict:
-    """The (S, R) of the grid with the smallest predicted largest half-width within ``budget_seconds``, and the
-    error model behind it (JSON-ready)."""
+def plan(
+    results: dict,
+    budget_seconds: float,
+    workers: int,
+    false_alarm: float | None = None,
+    quantities: tuple[str, ...] = QUANTITIES,
+) -> dict:
+    """The (S, R) of the grid with the smallest predicted largest half-width of ``quantities`` within
+    ``budget_seconds``, and the error model behind it (JSON-ready; every quantity's half-width is reported).
+    A subset matters when one quantity cannot be tightened at any affordable S (a relative variance whose
+    ‖Eĝ‖² is barely detectable) and would otherwise pull the whole plan towards huge S."""
     false_alarm = results["config"]["false_alarm"] if false_alarm is None else false_alarm
+    unknown = [q for q in quantities if q not in QUANTITIES]
+    if unknown or not quantities:
+        raise ValueError(f"quantities={list(quantities)}; allowed: a non-empty subset of {list(QUANTITIES)}")
     parts = {q: variance_parts(results, q) for q in QUANTITIES}
     costs = cost_model(results)
     n_values = len(results["config"]["n"])
@@ -106,7 +117,7 @@ def plan(results: dict, budget_seconds: float, workers: int, false_alarm: float 
             seconds = scan_seconds(costs, samples, replicates, workers)
             if seconds <= budget_seconds:
                 widths = {q: p.half_width(samples, replicates, n_values, false_alarm) for q, p in parts.items()}
-                options.append((max(widths.values()), samples, replicates, seconds, widths))
+                options.append((max(widths[q] for q in quantities), samples, replicates, seconds, widths))
     if not options:
         raise ValueError(f"budget_seconds={budget_seconds}: no (S, R) of the grid fits; allowed: ≥ "
                          f"{scan_seconds(costs, SAMPLES_GRID[0], REPLICATES_GRID[0], workers):.0f} s")  # fmt: skip
@@ -118,6 +129,7 @@ def plan(results: dict, budget_seconds: float, workers: int, false_alarm: float 
         "predicted_seconds": seconds,
         "predicted_half_widths": widths,
         "largest_half_width": worst,
+        "planned_for": list(quantities),
         "pilot": {"samples": pilot["samples"], "replicates": pilot["replicates"], "n": pilot["n"]},
         "between": {q: p.between for q, p in parts.items()},
         "within_at_pilot": {

@@ -47,8 +47,10 @@ class ScanConfig:
     sorted."""
 
     n: tuple[int, ...] = DEFAULT_N  # server counts N (distinct, each a valid scale)
-    samples: int = SamplingConfig.copies  # S: forked copies per snapshot (≥ 2)
-    replicates: int = 8  # R: snapshots per N (≥ 2; replicate r in tidal phase r mod 4); intervals come from them
+    # S and R from `python -m dgpg_theory.scan_plan` on a pilot (README, "The measurement layer"): the slopes' error
+    # is mostly between snapshots, so the 10-minute default buys snapshots, not copies.
+    samples: int = 48  # S: forked copies per snapshot (≥ 2)
+    replicates: int = 32  # R: snapshots per N (≥ 2; replicate r in tidal phase r mod 4); intervals come from them
     policy: str = "scoring"  # measurement.policies.POLICY_NAMES or checkpoint:PATH
     reward_scale: str = "paper"  # the reward scaling of the headline table and slopes (moments.REWARD_SCALES)
     seed: int = 0  # the policy's seed; cell (N, r) draws from SeedSequence([seed, N, r])
