@@ -185,5 +185,5 @@ def test_cli_scans_a_scoring_checkpoint_and_records_it(runs, tmp_path):
     assert variance_scan.main(["--n", "5", "10", "--policy", f"checkpoint:{path}", "--out", str(out), *TINY_SCAN]) == 0
     config = json.loads((out / "results.json").read_text())["config"]
     assert config["checkpoint"] == {"path": str(path), "model": "scoring", "method": "dgpg", "episode": 1,
-                                    "n_servers": 5, "n_clusters": 5, "queue_model": "bounded-redispatch"}  # fmt: skip
+                                    "n_servers": 5, "n_clusters": 5, "queue_model": "binding"}  # fmt: skip
     assert config["policy"] == f"checkpoint:{path}"

@@ -5,6 +5,7 @@ import pytest
 from sim_helpers import assert_invariants, assert_pool_partition
 
 from sim.env import BatchedEnv
+from sim.kernels import QUEUE_MODELS
 from sim.scales import resolve_scale
 from sim.scenario import make_scenario
 from sim.workload import EPISODE_STEPS
@@ -17,6 +18,12 @@ def _fuzz_actions(rng: np.random.Generator, env: BatchedEnv, style: str) -> np.n
     return rng.integers(0, env.n_clusters, n)
 
 
+def _due(state, step: int) -> bool:
+    """Whether to check the invariants at this step: every step while queues are short; every 10th once a
+    binding queue is long, since the check walks every queue (a lost or duplicated job stays detectable)."""
+    return step % 10 == 0 or int(state.q_len.max(initial=0)) <= 200
+
+
 def test_invariants_hold_for_ten_thousand_fuzzed_steps():
     rng = np.random.default_rng(2026)
     steps_done = 0
@@ -26,14 +33,16 @@ def test_invariants_hold_for_ten_thousand_fuzzed_steps():
         divisors = [k for k in range(1, n + 1) if n % k == 0]
         scale = resolve_scale(n, int(rng.choice(divisors)))
         scenarios = [make_scenario(scale, "train", int(i), seed=int(rng.integers(0, 1000))) for i in range(3)]
-        env = BatchedEnv(scenarios, workload_seed=int(rng.integers(0, 2**31)))
+        queue_model = sorted(QUEUE_MODELS)[int(rng.integers(0, len(QUEUE_MODELS)))]
+        env = BatchedEnv(scenarios, workload_seed=int(rng.integers(0, 2**31)), queue_model=queue_model)
         env.reset()
         start = int(rng.integers(0, 3)) * 900  # also cover the drain at the end of the episode
         for _ in range(start):
             env.step(rng.integers(0, env.n_clusters, env.decision.n_agents))
         style = styles[int(rng.integers(0, len(styles)))]
-        for _ in range(min(600, EPISODE_STEPS - env.state.t)):
-            assert_invariants(env.state)
+        for step in range(min(600, EPISODE_STEPS - env.state.t)):
+            if _due(env.state, step):
+                assert_invariants(env.state)
             if style in ("best-fit", "guidance-greedy"):
                 result = env.step_heuristic(style)
             else:
@@ -46,8 +55,9 @@ def test_invariants_hold_for_ten_thousand_fuzzed_steps():
 
 
 def test_overload_exercises_queues_and_buffer():
-    """The invariants above are only meaningful if full queues and the global buffer actually occur."""
-    env = BatchedEnv([make_scenario("small", "test", 0)])
+    """The invariants above are only meaningful if full queues and the global buffer actually occur (the buffer
+    as an overflow exists under bounded-redispatch)."""
+    env = BatchedEnv([make_scenario("small", "test", 0)], queue_model="bounded-redispatch")
     env.reset()
     longest_queue, buffered = 0, 0
     for _ in range(400):
@@ -84,7 +94,8 @@ def test_invariants_at_cluster_scale_with_the_parallel_kernels():
     env.reset()
     rng = np.random.default_rng(8)
     for t in range(400):
-        assert_invariants(env.state)
+        if _due(env.state, t):
+            assert_invariants(env.state)
         if t % 5 == 4:
             env.step_heuristic("best-fit")
         else:
