@@ -80,16 +80,15 @@ def test_cli_prints_a_plan_and_rejects_a_folder_without_results(tmp_path, capsys
 
 def test_a_plan_for_a_subset_ignores_the_other_quantities_and_refuses_unknown_names():
     pilot = _pilot(between_sd=0.5)
+    for cell in pilot["cells"]:  # the relative σ_J²'s signal is all within-snapshot noise: only copies help it
+        cell["log_noise"]["signal_J"] = [1e4, 0.0]
     everything = allocation.plan(pilot, 600.0, workers=2)
     variances = allocation.plan(pilot, 600.0, workers=2, quantities=("sigma2_J", "sigma2_G"))
-    assert variances["planned_for"] == ["sigma2_J", "sigma2_G"] and set(variances["predicted_half_widths"]) == set(
-        allocation.QUANTITIES
-    )
-    assert variances["largest_half_width"] == max(
-        variances["predicted_half_widths"][q] for q in ("sigma2_J", "sigma2_G")
-    )
-    assert variances["largest_half_width"] <= max(
-        everything["predicted_half_widths"][q] for q in ("sigma2_J", "sigma2_G")
-    )
+    assert variances["planned_for"] == ["sigma2_J", "sigma2_G"]
+    assert set(variances["predicted_half_widths"]) == set(allocation.QUANTITIES)
+    # Control: planned for all four, rel_var_J pulls the plan towards copies; without it snapshots win.
+    assert everything["samples"] > variances["samples"] and everything["replicates"] < variances["replicates"]
+    widths = variances["predicted_half_widths"]
+    assert variances["largest_half_width"] == max(widths["sigma2_J"], widths["sigma2_G"]) < widths["rel_var_J"]
     with pytest.raises(ValueError, match="quantities=\\['rho'\\]"):
         allocation.plan(pilot, 600.0, workers=2, quantities=("rho",))
