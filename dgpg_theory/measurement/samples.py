@@ -46,7 +46,8 @@ from sim.workload import ARRIVAL_STEPS, EPISODE_STEPS
 GAMMA = 0.99
 TEST_SCENARIOS = 40
 # Budget of agent-action entries ([agents per step] × K) per chunk: the fork step forms [A, K, 9] features
-# (≈ 1 GB at this budget); N ≤ 200 runs the default S = 192 in one chunk, N = 1500 in chunks of 17 copies.
+# (≈ 1 GB at this budget); N ≤ 200 runs S = 192 (SamplingConfig's default) in one chunk, N = 1500 in chunks
+# of 17 copies.
 CHUNK_ENTRIES = 15_000_000
 
 
