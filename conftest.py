@@ -4,3 +4,5 @@
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+pytest_plugins = ["dgpg_theory.findings.plugin", "pytester"]

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from dgpg_theory import exact_game
+from dgpg_theory import statistics as st
 
 SEED = 20261124
 SCALING_N = [256, 512, 1024, 2048]
@@ -74,3 +75,8 @@ def per_n_means(table: exact_game.ScalingTable, column: str) -> dict[int, float]
     """Mean of a column over the games at each N, for printing next to the verdicts."""
     values = getattr(table, column)
     return {int(n): float(values[table.n_agents == n].mean()) for n in np.unique(table.n_agents)}
+
+
+def record_slope(record, key: str, fit: st.SlopeFit) -> None:
+    """A log-log slope with its interval at the fit's false-alarm level (1e-4), as the record ``key``."""
+    record(key, fit.slope, ".3f", fit.ci_low, fit.ci_high)

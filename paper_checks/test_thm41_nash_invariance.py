@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from dgpg_theory import exact_game
+from dgpg_theory.findings.reasons import quote
 from dgpg_theory.symbolic import nash_invariance
 
 
@@ -37,15 +38,23 @@ def test_the_game_has_a_genuine_interior_stationary_point_of_j(stationary_point)
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Theorem 4.1 as stated is contradicted on the exact game (64 jobs, 32 servers, 4 shared "
-    "parameters), although both of its assumptions hold there: x̃ depends only on the total demand (Assumption "
-    "3.1, Eq 16) and R = −J_load satisfies Assumption 3.2 on the feasible set (Prop C.1, checked in "
-    "test_prop_c1.py). At the interior maximum θ* of J (‖∇J(θ*)‖ = 7e-10, Hessian eigenvalues all < 0), "
-    "‖∇G(θ*)‖ = 1.23, 37 % of its value 3.32 at the start θ0, so ∇J_α(θ*) = −α∇G(θ*) ≠ 0. What fails is "
-    "Remark E.2's full-row-rank ∇_θ x (it needs p ≥ dim x = 2M = 64 parameters; a shared-parameter policy has "
-    "p = 4), which Lemma E.1 step 3 uses; x̃ is also unreachable.",
+    raises=AssertionError,
+    reason=quote(
+        "Theorem 4.1 as stated is contradicted on the exact game (64 jobs, 32 servers, 4 shared parameters), "
+        "although both of its assumptions hold there: x̃ depends only on the total demand (Assumption 3.1, Eq 16) "
+        "and R = −J_load satisfies Assumption 3.2 on the feasible set (Prop C.1, checked in test_prop_c1.py). At "
+        "the interior maximum θ* of J (‖∇J(θ*)‖ < 1e-7·‖∇J(θ0)‖, Hessian eigenvalues all < 0), "
+        "‖∇G(θ*)‖ = {thm41.grad_g_at_maximum}, {thm41.grad_g_share_percent} % of its value "
+        "{thm41.grad_g_at_start} at the start θ0, so ∇J_α(θ*) = −α∇G(θ*) ≠ 0. What fails is Remark E.2's "
+        "full-row-rank ∇_θ x (it needs p ≥ dim x = 2M = 64 parameters; a shared-parameter policy has p = 4), "
+        "which Lemma E.1 step 3 uses; x̃ is also unreachable."
+    ),
 )
-def test_guidance_gradient_vanishes_at_a_stationary_point_of_j(stationary_point):
+def test_guidance_gradient_vanishes_at_a_stationary_point_of_j(stationary_point, record):
+    at_maximum, at_start = np.linalg.norm(stationary_point.grad_g), np.linalg.norm(stationary_point.grad_g_at_start)
+    record("thm41.grad_g_at_maximum", at_maximum, ".2f")
+    record("thm41.grad_g_at_start", at_start, ".2f")
+    record("thm41.grad_g_share_percent", 100 * at_maximum / at_start, ".0f")
     print(
         f"‖∇G(θ*)‖ = {np.linalg.norm(stationary_point.grad_g):.3g}, ‖∇G(θ0)‖ = "
         f"{np.linalg.norm(stationary_point.grad_g_at_start):.3g}, "

@@ -1,0 +1,153 @@
+"""The pytest plugin behind "one source of numbers": a ``record`` fixture, and a check at the end of the run.
+
+A check calls ``record(key, value, fmt, low=None, high=None)`` for every number a reader is shown (a strict
+xfail's reason, the README's Findings block, the report). At the end of the session the plugin compares what
+was measured with the committed ``paper_checks/records.json`` and fails the run (exit status 1, the differences
+listed) when
+
+- a record's text differs from the committed one, or the committed file lacks it;
+- a test that, per the committed file, records a key ran and did not record it (a stale record);
+- a strict xfail's reason (``reasons.quote``) quotes a key that this run should have measured and did not.
+
+``--update-records`` writes the run's records into the committed file instead (only keys of tests that ran are
+replaced); ``--records-out PATH`` also writes them, with every test's outcome, to PATH (the report reads it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dgpg_theory.findings import reasons
+from dgpg_theory.findings.records import Record, RecordSet, committed_path, load, save
+
+
+class RecordMismatch(Exception):
+    """A measured record differs from the committed one. Not an AssertionError, so that a strict xfail with
+    ``raises=AssertionError`` does not absorb it."""
+
+
+@dataclass
+class _Session:
+    committed: RecordSet
+    path: Path
+    update: bool
+    fresh: dict[str, Record] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, record: Record) -> None:
+        earlier = self.fresh.get(record.key)
+        if earlier is not None and earlier.text != record.text:
+            self._fail(f"{record.key}: recorded twice, {earlier.text} ({earlier.test}) and {record.text}")
+        self.fresh[record.key] = record
+        if self.update:
+            return
+        committed = self.committed.records.get(record.key)
+        if committed is None:
+            self._fail(f"{record.key}: measured {record.text}, not in {self.path.name}")
+        elif committed.text != record.text:
+            self._fail(f"{record.key}: measured {record.text}, {self.path.name} has {committed.text}")
+
+    def _fail(self, problem: str) -> None:
+        self.problems.append(problem)
+        raise RecordMismatch(f"{problem} (if the change is intended: pytest paper_checks --update-records)")
+
+
+SESSION = pytest.StashKey[_Session]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("records", "measured records (dgpg_theory.findings)")
+    group.addoption(
+        "--update-records",
+        action="store_true",
+        help="write this run's records into paper_checks/records.json instead of checking them against it",
+    )
+    group.addoption("--records-out", metavar="PATH", help="also write this run's records and outcomes to PATH")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = committed_path()
+    config.stash[SESSION] = _Session(load(path), path, bool(config.getoption("--update-records")))
+
+
+@pytest.fixture
+def record(request: pytest.FixtureRequest):
+    """``record(key, value, fmt, low=None, high=None)``: one measured number, formatted with ``fmt``."""
+    session = request.config.stash[SESSION]
+
+    def record_value(key: str, value: float, fmt: str, low: float | None = None, high: float | None = None) -> None:
+        session.add(Record(key, _number(value), fmt, _number(low), _number(high), request.node.nodeid))
+
+    return record_value
+
+
+def _number(value):
+    if value is None:
+        return None
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return int(value)
+    return float(value)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call" or report.outcome != "passed":
+        xfail = hasattr(report, "wasxfail")
+        outcome = {"skipped": "xfailed", "passed": "xpassed"}.get(report.outcome, "failed") if xfail else None
+        item.config.stash[SESSION].outcomes[item.nodeid] = outcome or report.outcome
+    return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash[SESSION]
+    ran = {nodeid for nodeid, outcome in state.outcomes.items() if outcome != "skipped"}
+    for key, committed in state.committed.records.items():
+        if committed.test in ran and key not in state.fresh and not state.update:
+            state.problems.append(f"{key}: {committed.test} ran and no longer records it (stale)")
+    for item in session.items:
+        if item.nodeid in ran:
+            state.problems += _unmeasured_quotes(item, state, ran)
+    out = session.config.getoption("--records-out")
+    if out:
+        save(RecordSet(state.fresh, state.outcomes), out)
+    if state.update:
+        _update_committed(state, ran)
+    elif state.problems and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _unmeasured_quotes(item: pytest.Item, state: _Session, ran: set[str]) -> list[str]:
+    marker = item.get_closest_marker("xfail")
+    reason = marker.kwargs.get("reason", "") if marker else ""
+    problems = []
+    for key in sorted(reasons.QUOTED.get(reason, set())):
+        committed = state.committed.records.get(key)
+        if committed is None and not state.update:
+            problems.append(f"{key}: quoted by the reason of {item.nodeid}, not in {state.path.name}")
+        elif key not in state.fresh and (committed is None or committed.test in ran):
+            problems.append(f"{key}: quoted by the reason of {item.nodeid}, not measured in this run")
+    return problems
+
+
+def _update_committed(state: _Session, ran: set[str]) -> None:
+    kept = {key: r for key, r in state.committed.records.items() if r.test not in ran and key not in state.fresh}
+    outcomes = {nodeid: o for nodeid, o in state.committed.outcomes.items() if nodeid not in state.outcomes}
+    save(RecordSet(kept | state.fresh, outcomes | state.outcomes), state.path)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash[SESSION]
+    if state.update:
+        terminalreporter.write_line(f"records: {len(state.fresh)} measured, written to {state.path}")
+    elif state.problems:
+        terminalreporter.section("records differ from what this run measured", red=True)
+        for problem in state.problems:
+            terminalreporter.write_line(problem)
+        terminalreporter.write_line("if the change is intended: pytest paper_checks --update-records")
