@@ -93,8 +93,9 @@ def run_paper_checks(out: Path, quick: bool, force: bool) -> tuple[RecordSet, in
         command += [f"--ignore={module}" for module in SLOW_MODULES]
     print("paper checks:", " ".join(command[2:]))
     with open(out / "logs" / "paper_checks.txt", "w") as log:
+        environment = os.environ | {"PYTHONUNBUFFERED": "1"}  # pytest's progress as it happens, not at the end
         process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         for line in process.stdout:  # pytest's own progress, shown as it runs and kept in the log
             print(line, end="")

@@ -193,3 +193,35 @@ def test_plugin_fails_on_a_stale_record(demo):
     result = _run(pytester)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*demo.gone*no longer records it*"])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The report, rendered from the committed records (no measurement)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def test_the_report_renders_a_backed_verdict_row_per_finding_with_its_figures(tmp_path):
+    from dgpg_theory.findings.figures import save_figures
+    from dgpg_theory.findings.render import Provenance, report_markdown, verdict_rows
+
+    committed = records.load(records.COMMITTED_RECORDS)
+    rows = verdict_rows(committed, Provenance(frozenset(), "test"))
+    assert len(rows) == sum(len(claim.findings) for claim in CLAIMS)
+    assert {row["verdict"] for row in rows} <= set(VERDICTS)
+    assert all(row["source"].startswith("from paper_checks/records.json") for row in rows)
+    figures = save_figures(committed.records, tmp_path / "figures")
+    assert all((tmp_path / path).stat().st_size > 0 for path in figures.values())
+    text = report_markdown(rows, ["header"], figures, [])
+    assert text.count("\n| [") == len(rows)
+    assert "(figures/exponents.png)" in text and "(figures/training.png)" in text
+    assert {claim.figure for claim in CLAIMS} - {""} <= set(figures)
+
+
+def test_report_refuses_bad_input_naming_the_flag(capsys):
+    from dgpg_theory import report
+
+    with pytest.raises(SystemExit) as exit_info:
+        report.main(["--workers", "0", "--out", "unused"])
+    assert exit_info.value.code == 2
+    assert "--workers=0; allowed: >= 1" in capsys.readouterr().err
+    assert not Path("unused").exists()

@@ -311,7 +311,7 @@ CLAIMS: tuple[Claim, ...] = (
                 "≈ 10 min) narrows it",
             ),
         ),
-        figure="exact_game",
+        figure="exponents",
     ),
     Claim(
         "eq13",
