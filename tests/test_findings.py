@@ -88,10 +88,13 @@ def test_a_finding_is_not_backed_when_one_of_its_checks_misbehaved():
 
 
 def _xfail_reasons(path: Path) -> list[ast.expr]:
-    """The reason= arguments of every pytest.mark.xfail(...) call in a file."""
+    """The reason= arguments of every pytest.mark.xfail(...) call in a file; each call must also say
+    raises=AssertionError, so that no other error (a record mismatch, a bug) passes as the expected failure."""
     reasons = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("mark.xfail"):
+            keywords = {keyword.arg: ast.unparse(keyword.value) for keyword in node.keywords}
+            assert keywords.get("raises") == "AssertionError", (path.name, node.lineno)
             reasons += [keyword.value for keyword in node.keywords if keyword.arg == "reason"]
     return reasons
 
@@ -225,3 +228,49 @@ def test_report_refuses_bad_input_naming_the_flag(capsys):
     assert exit_info.value.code == 2
     assert "--workers=0; allowed: >= 1" in capsys.readouterr().err
     assert not Path("unused").exists()
+
+
+TWO_RECORDS = """
+import pytest
+
+def test_measures(record):
+    record("demo.share", 0.9712, ".2f")
+    record("demo.other", 1.5, ".1f")
+
+@pytest.mark.xfail(strict=True, reason="no raises= given")
+def test_absorbing(record):
+    record("demo.third", 3.0, ".1f")
+    assert False
+"""
+
+
+def _write(path: Path, texts: dict[str, tuple[float, str]]) -> None:
+    tests = {"demo.share": "test_measures", "demo.other": "test_measures", "demo.third": "test_absorbing"}
+    data = {
+        key: {"key": key, "value": v, "fmt": f, "low": None, "high": None, "test": f"test_demo.py::{tests[key]}"}
+        for key, (v, f) in texts.items()
+    }
+    path.write_text(json.dumps({"records": data, "outcomes": {}}))
+
+
+def test_plugin_reports_every_mismatch_of_a_test_and_no_false_stale_one(demo):
+    """A mismatch in the first record does not stop the second, and an xfail without raises= cannot absorb it."""
+    pytester, committed = demo
+    pytester.makepyfile(test_demo=TWO_RECORDS)
+    _write(committed, {"demo.share": (0.98, ".2f"), "demo.other": (1.5, ".1f"), "demo.third": (3.1, ".1f")})
+    out = pytester.path / "out.json"
+    result = _run(pytester, f"--records-out={out}")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*demo.share: measured 0.97, records.json has 0.98*", "*demo.third: measured 3.0*"])
+    result.stdout.no_fnmatch_line("*demo.other*stale*")
+    assert RecordSet.from_json(json.loads(out.read_text())).outcomes["test_demo.py::test_absorbing"] == "failed"
+
+
+def test_plugin_update_keeps_the_records_of_a_test_that_did_not_run_to_its_end(demo):
+    pytester, committed = demo
+    broken = TWO_RECORDS.replace('    record("demo.other", 1.5, ".1f")', "    raise RuntimeError")
+    pytester.makepyfile(test_demo=broken)
+    _write(committed, {"demo.share": (0.98, ".2f"), "demo.other": (1.5, ".1f"), "demo.third": (3.0, ".1f")})
+    _run(pytester, "--update-records")
+    written = RecordSet.from_json(json.loads(committed.read_text())).records
+    assert written["demo.share"].text == "0.98" and "demo.other" in written  # the failed test's records stay

@@ -15,14 +15,18 @@ replaced); ``--records-out PATH`` also writes them, with every test's outcome, t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _pytest.terminal import TerminalReporter
 
 from dgpg_theory.findings import reasons
 from dgpg_theory.findings.records import Record, RecordSet, committed_path, load, save
+
+UPDATE_COMMAND = "pytest paper_checks -p no:nbmake -o addopts= --update-records"
 
 
 class RecordMismatch(Exception):
@@ -31,33 +35,40 @@ class RecordMismatch(Exception):
 
 
 @dataclass
-class _Session:
+class RunRecords:
+    """What this pytest run measured, next to the committed records it is checked against."""
+
     committed: RecordSet
     path: Path
     update: bool
     fresh: dict[str, Record] = field(default_factory=dict)
-    outcomes: dict[str, str] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)  # node id → passed, failed, xfailed, xpassed, skipped
+    called: dict[str, str] = field(default_factory=dict)  # node id → outcome, for tests whose body ran
+    pending: dict[str, list[str]] = field(default_factory=dict)  # node id → its mismatches, raised after its body
+    deselected: set[str] = field(default_factory=set)  # collected, then left out (-k, -m, --deselect)
     problems: list[str] = field(default_factory=list)
 
     def add(self, record: Record) -> None:
+        """Keep ``record``; a difference from the committed one is noted and raised when the test body ends, so
+        that one mismatch does not stop the test's other records (they would then look stale)."""
         earlier = self.fresh.get(record.key)
         if earlier is not None and earlier.text != record.text:
-            self._fail(f"{record.key}: recorded twice, {earlier.text} ({earlier.test}) and {record.text}")
+            self._note(record, f"{record.key}: recorded twice, {earlier.text} ({earlier.test}) and {record.text}")
         self.fresh[record.key] = record
         if self.update:
             return
         committed = self.committed.records.get(record.key)
         if committed is None:
-            self._fail(f"{record.key}: measured {record.text}, not in {self.path.name}")
+            self._note(record, f"{record.key}: measured {record.text}, not in {self.path.name}")
         elif committed.text != record.text:
-            self._fail(f"{record.key}: measured {record.text}, {self.path.name} has {committed.text}")
+            self._note(record, f"{record.key}: measured {record.text}, {self.path.name} has {committed.text}")
 
-    def _fail(self, problem: str) -> None:
+    def _note(self, record: Record, problem: str) -> None:
         self.problems.append(problem)
-        raise RecordMismatch(f"{problem} (if the change is intended: pytest paper_checks --update-records)")
+        self.pending.setdefault(record.test, []).append(problem)
 
 
-SESSION = pytest.StashKey[_Session]()
+SESSION = pytest.StashKey[RunRecords]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,11 +83,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     path = committed_path()
-    config.stash[SESSION] = _Session(load(path), path, bool(config.getoption("--update-records")))
+    config.stash[SESSION] = RunRecords(load(path), path, bool(config.getoption("--update-records")))
 
 
 @pytest.fixture
-def record(request: pytest.FixtureRequest):
+def record(request: pytest.FixtureRequest) -> Callable[..., None]:
     """``record(key, value, fmt, low=None, high=None)``: one measured number, formatted with ``fmt``."""
     session = request.config.stash[SESSION]
 
@@ -86,7 +97,7 @@ def record(request: pytest.FixtureRequest):
     return record_value
 
 
-def _number(value):
+def _number(value: float | int | None) -> float | int | None:
     if value is None:
         return None
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
@@ -94,23 +105,57 @@ def _number(value):
     return float(value)
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.config.stash[SESSION].deselected.add(item.nodeid)
+
+
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Raise the test's record mismatches once its body has run (they replace any exception of the body)."""
+    try:
+        return (yield)
+    finally:
+        mismatches = item.config.stash[SESSION].pending.pop(item.nodeid, [])
+        if mismatches:
+            raise RecordMismatch("; ".join(mismatches) + f" (if the change is intended: {UPDATE_COMMAND})")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Generator[None, object, object]:
     report = yield
     if report.when == "call" or report.outcome != "passed":
-        xfail = hasattr(report, "wasxfail")
-        outcome = {"skipped": "xfailed", "passed": "xpassed"}.get(report.outcome, "failed") if xfail else None
-        item.config.stash[SESSION].outcomes[item.nodeid] = outcome or report.outcome
+        state = item.config.stash[SESSION]
+        state.outcomes[item.nodeid] = _outcome(report, call)
+        if report.when == "call":
+            state.called[item.nodeid] = state.outcomes[item.nodeid]
     return report
+
+
+def _outcome(report: pytest.TestReport, call: pytest.CallInfo) -> str:
+    if call.excinfo is not None and call.excinfo.errisinstance(RecordMismatch):
+        return "failed"  # even where an xfail without raises= would count it as expected
+    if not hasattr(report, "wasxfail"):
+        return report.outcome
+    if report.outcome == "skipped":
+        return "xfailed"
+    if report.outcome == "passed":
+        return "xpassed"
+    return "failed"
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash[SESSION]
-    ran = {nodeid for nodeid, outcome in state.outcomes.items() if outcome != "skipped"}
+    ran = set(state.called)
+    collected = {item.nodeid for item in session.items} | state.deselected
+    modules = {nodeid.split("::")[0] for nodeid in collected}
     for key, committed in state.committed.records.items():
         if committed.test in ran and key not in state.fresh and not state.update:
             state.problems.append(f"{key}: {committed.test} ran and no longer records it (stale)")
+        gone = committed.test.split("::")[0] in modules and committed.test not in collected
+        if gone and not state.update:
+            state.problems.append(f"{key}: recorded by {committed.test}, which no longer exists (stale)")
     for item in session.items:
         if item.nodeid in ran:
             state.problems += _unmeasured_quotes(item, state, ran)
@@ -118,12 +163,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if out:
         save(RecordSet(state.fresh, state.outcomes), out)
     if state.update:
-        _update_committed(state, ran)
+        _update_committed(state, collected, modules)
     elif state.problems and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def _unmeasured_quotes(item: pytest.Item, state: _Session, ran: set[str]) -> list[str]:
+def _unmeasured_quotes(item: pytest.Item, state: RunRecords, ran: set[str]) -> list[str]:
     marker = item.get_closest_marker("xfail")
     reason = marker.kwargs.get("reason", "") if marker else ""
     problems = []
@@ -136,13 +181,22 @@ def _unmeasured_quotes(item: pytest.Item, state: _Session, ran: set[str]) -> lis
     return problems
 
 
-def _update_committed(state: _Session, ran: set[str]) -> None:
-    kept = {key: r for key, r in state.committed.records.items() if r.test not in ran and key not in state.fresh}
-    outcomes = {nodeid: o for nodeid, o in state.committed.outcomes.items() if nodeid not in state.outcomes}
-    save(RecordSet(kept | state.fresh, outcomes | state.outcomes), state.path)
+def _update_committed(state: RunRecords, collected: set[str], modules: set[str]) -> None:
+    """Replace the records of tests whose body ran and ended as expected (passed or xfailed); keep the rest,
+    except those of tests that no longer exist in a collected module."""
+    replaced = {nodeid for nodeid, outcome in state.called.items() if outcome in ("passed", "xfailed")}
+
+    def kept(test: str) -> bool:
+        return test not in replaced and (test in collected or test.split("::")[0] not in modules)
+
+    fresh = {key: r for key, r in state.fresh.items() if r.test in replaced}
+    old = {key: r for key, r in state.committed.records.items() if kept(r.test) and key not in fresh}
+    outcomes = {nodeid: o for nodeid, o in state.committed.outcomes.items() if kept(nodeid)}
+    outcomes |= {nodeid: state.outcomes[nodeid] for nodeid in replaced}
+    save(RecordSet(old | fresh, outcomes), state.path)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+def pytest_terminal_summary(terminalreporter: TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
     state = config.stash[SESSION]
     if state.update:
         terminalreporter.write_line(f"records: {len(state.fresh)} measured, written to {state.path}")
@@ -150,4 +204,4 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.section("records differ from what this run measured", red=True)
         for problem in state.problems:
             terminalreporter.write_line(problem)
-        terminalreporter.write_line("if the change is intended: pytest paper_checks --update-records")
+        terminalreporter.write_line(f"if the change is intended: {UPDATE_COMMAND}")
