@@ -15,7 +15,6 @@ import scipy.stats
 from dgpg_theory import statistics as st
 from dgpg_theory.findings.reasons import quote
 from dgpg_theory.measurement.policies import make_policy
-from dgpg_theory.measurement.relevance import SPREAD_TOLERANCE
 from dgpg_theory.measurement.samples import SamplingConfig, sample_cell
 from dgpg_theory.measurement.scan import ScanConfig, run_scan
 from sim.scales import resolve_scale
@@ -154,7 +153,7 @@ def test_other_agents_alone_dominate_the_variance_of_ghat_j(scan, record):
         scipy.stats.binomtest(wins, own.size, 0.5, alternative="greater").pvalue,
         ".2f",
     )
-    record("sim_fixture.others_change_return", int(sum(c["others_spread"] > SPREAD_TOLERANCE for c in cells)), "d")
+    record("sim_fixture.others_change_return", _snapshots_where(scan, "others_action_fraction"), "d")
     assert _cross_dominates(own, others)
 
 
@@ -189,6 +188,11 @@ def test_guidance_coefficient_ignores_other_agents_at_cluster_scale(scan, record
     record("sim_fixture.c_cross.n50_largest", cross[largest], ".1e")
     record("sim_fixture.c_cross.n50_own_at_largest", own[largest], ".1e")
     assert np.all(cross == 0.0)
+
+
+def _snapshots_where(scan: dict, fraction: str) -> int:
+    """How many snapshots a per-N relevance fraction of the scan (measurement.scan.relevance_row) counts."""
+    return sum(round(row[fraction] * row["relevance_snapshots"]) for row in scan["per_n"])
 
 
 def _slope(scan: dict, quantity: str, scale: str) -> dict:
@@ -267,7 +271,7 @@ def test_some_action_matters_in_at_least_90_percent_of_snapshots(scan, record):
     fractions = [row["no_action_fraction"] for row in scan["per_n"]]
     print("no_action_fraction per N:", fractions)
     record("sim_fixture.no_action.largest_fraction", max(fractions), ".2f")
-    record("sim_fixture.own_action.detected", sum(c["own_action_p_value"] < 1e-4 for c in scan["cells"]), "d")
+    record("sim_fixture.own_action.detected", _snapshots_where(scan, "own_action_fraction"), "d")
     record("sim_fixture.own_action.smallest_p", min(c["own_action_p_value"] for c in scan["cells"]), ".1g")
     assert max(fractions) <= 0.10
 
