@@ -55,7 +55,7 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m dgpg_theory.report",
         description="Measure every claim the toolkit checks and write REPORT.md and verdicts.json. Measured on "
         "the 2-core machine (2026-12-03): the full report (all paper checks ≈ 15 min, the default variance scan "
-        "≈ 11 min, the notebooks as HTML ≈ 3 min) took 29 min 10 s; --quick took 2 min 6 s on its first run "
+        "≈ 11 min, the notebooks as HTML ≈ 3 min) took 29 min 10 s; --quick took 1 min 31 s–2 min 6 s on its first run "
         "after a fresh install (numba compiling the simulator) and 62 s after. Needs the source checkout "
         "(pip install -e .): it runs paper_checks/ and reads paper_checks/records.json.",
     )
