@@ -1,0 +1,183 @@
+"""The multi-agent policy-gradient estimator family of the paper's Table 2 (App. A), on the exact game.
+
+Every member is agent i's score times a centred return, ĝ^i = ∇_{θ^i} log π(a_i)·(R − b_i), and the members
+differ only in the baseline b_i — none of which depends on a_i, so every member is unbiased for ∇_{θ^i} J:
+  plain       b = 0                                    Eq 2 (MAPPO/IPPO row of Table 2: Θ(N))
+  loo         b = mean R of the other S − 1 samples     a state-value baseline (the critic of MAPPO/IPPO)
+  coma        b = Σ_{a'} π_i(a') Q(a_{−i}, a')          Foerster et al. 2018 (Table 2: Θ(N))
+  ob          b = Kuba et al. 2021's optimal baseline   (not a row of Table 2; §2.2 cites the paper for Eq 3)
+  difference  b = R_{−i}, job i never arrived           Wolpert & Tumer 2001 (Table 2: O(1), "exact simulator")
+and DG-PG (Table 2: O(1)) mixes the baselined ĝ_J with the guidance estimator ĝ_G^i = ∇log π(a_i)·c_i (Eq 9):
+  ĝ_DG = (1 − α)·ĝ_J − α·ĝ_G  (Eq 10), at α ∈ {α*, 0.9, 0.2}
+in raw units and in the units the trainer combines them (Eq 11 as dgpg_theory.ppo implements it): the
+advantage R − b_loo standardized, the guidance coefficient normalized, (c − m_c)/s_c, and clipped to ±3.
+
+Choices (the paper leaves them open):
+  - α* (the Eq 13 minimizer, taken in [0, 1]: the DG estimator mixes with α ∈ [0, 1]) and the trainer's scales
+    (std of the advantage; mean and std of c) are fitted on an independent pilot batch, as a trainer fits them
+    on earlier data: the measured estimator is then a fixed linear combination of unbiased ones, and its mean
+    is known exactly — except for the clip, which ``TRAINER_CLIP = inf`` removes in the unbiasedness tests.
+  - The trainer standardizes by the batch's own statistics; the pilot's differ from them by O(1/√S).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dgpg_theory import exact_game
+from dgpg_theory import statistics as st
+from dgpg_theory.estimators import counterfactual as cf
+from dgpg_theory.ppo.config import TrainConfig
+
+PAPER_ALPHAS = (0.9, 0.2)  # the §6.2 schedule's start and end values (App. I)
+TRAINER_CLIP = TrainConfig().guidance_clip
+
+
+@dataclass(frozen=True)
+class Member:
+    """One estimator of the family: its name, what it is, and Table 2's claim for its per-agent variance."""
+
+    name: str
+    description: str
+    table2_row: str  # the row of Table 2 it stands for, or "not in Table 2"
+    claim: str | None  # "Theta(N)", "O(1)", or None (Table 2 makes no claim)
+    units: str = "raw"  # "raw" or "trainer" (Eq 11 as implemented)
+
+    @property
+    def is_dg(self) -> bool:
+        return self.name.startswith("dg_")
+
+
+BASELINE_MEMBERS = (
+    Member("plain", "∇log π·R (Eq 2, no baseline)", "MAPPO / IPPO: Θ(N)", "Theta(N)"),
+    Member("loo", "∇log π·(R − b_loo), leave-one-out state baseline", "MAPPO / IPPO: Θ(N)", "Theta(N)"),
+    Member("coma", "∇log π·(R − E_{a'~π_i} Q(a_{−i}, a'))", "COMA: Θ(N)", "Theta(N)"),
+    Member("ob", "∇log π·(R − b*), Kuba et al.'s optimal baseline", "not in Table 2", None),
+    Member("difference", "∇log π·(R − R_{−i}), difference rewards", "Diff. Rewards: O(1)", "O(1)"),
+)
+
+
+def dg_member(alpha: float | None, units: str) -> Member:
+    """The DG-PG member at ``alpha`` (None: α*) in raw or trainer units."""
+    label = "α*" if alpha is None else f"α = {alpha}"
+    name = f"dg_{'star' if alpha is None else alpha}" + ("_trainer" if units == "trainer" else "")
+    description = f"(1 − α)ĝ_J − αĝ_G at {label}" + (", Eq 11 units" if units == "trainer" else ", Eq 10")
+    return Member(name, description, "DG-PG: O(1)", "O(1)", units)
+
+
+DG_MEMBERS = tuple(dg_member(alpha, units) for units in ("raw", "trainer") for alpha in (None, *PAPER_ALPHAS))
+MEMBERS: dict[str, Member] = {m.name: m for m in BASELINE_MEMBERS + DG_MEMBERS}
+
+
+@dataclass(frozen=True)
+class DGCalibration:
+    """What a trainer would have fitted before this batch: α* (raw and trainer units) and the trainer's scales."""
+
+    alpha_star: float
+    alpha_star_trainer: float
+    advantage_std: float
+    coefficient_mean: float
+    coefficient_std: float
+
+
+def baselines(
+    game: exact_game.LoadBalancingGame, theta: np.ndarray, samples: exact_game.EstimatorSamples
+) -> dict[str, np.ndarray]:
+    """b_i per sample and agent, [S, N], for every baseline member (see the module docstring)."""
+    loads = exact_game.server_loads(game, samples.actions)
+    f = game.reward_factor
+    n_samples = samples.actions.shape[0]
+
+    def counterfactual(weights: np.ndarray) -> np.ndarray:
+        return -f * cf.expected_counterfactual_penalty(game, samples.actions, loads, weights)
+
+    return {
+        "plain": np.zeros((n_samples, game.n_agents)),
+        "loo": np.broadcast_to(st.leave_one_out_mean(samples.reward)[:, None], (n_samples, game.n_agents)),
+        "coma": counterfactual(cf.coma_weights(game, theta)),
+        "ob": counterfactual(cf.optimal_baseline_weights(game, theta)),
+        "difference": -f * cf.penalty_without_agent(game, samples.actions, loads),
+    }
+
+
+def calibrate(
+    game: exact_game.LoadBalancingGame, theta: np.ndarray, pilot: exact_game.EstimatorSamples
+) -> DGCalibration:
+    """α* and the trainer's scales from an independent pilot batch (Eq 13; ppo.advantages)."""
+    advantage = pilot.reward - st.leave_one_out_mean(pilot.reward)
+    coefficient = pilot.guidance_coefficient
+    scales = (float(advantage.std()), float(coefficient.mean()), float(coefficient.std()))
+    raw_j, raw_g = _flat(pilot.g_j_baseline), _flat(pilot.g_g)
+    score = exact_game.score_functions(game, theta, pilot.actions)
+    trainer_j, trainer_g = _trainer_pair(score, advantage, coefficient, *scales, clip=TRAINER_CLIP)
+    return DGCalibration(_alpha_star(raw_j, raw_g), _alpha_star(_flat(trainer_j), _flat(trainer_g)), *scales)
+
+
+def _alpha_star(g_j: np.ndarray, g_g: np.ndarray) -> float:
+    mixing = st.optimal_mixing(st.trace_variance(g_j), st.trace_variance(g_g), st.trace_correlation(g_j, g_g))
+    return mixing.constrained_alpha
+
+
+def _flat(samples: np.ndarray) -> np.ndarray:
+    return samples.reshape(samples.shape[0], -1)
+
+
+def _trainer_pair(
+    score: np.ndarray,
+    advantage: np.ndarray,
+    coefficient: np.ndarray,
+    advantage_std: float,
+    coefficient_mean: float,
+    coefficient_std: float,
+    clip: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(∇log π·Â, ∇log π·ĉ) in the trainer's units: Â = A/s_A, ĉ = clip((c − m_c)/s_c, ±clip)."""
+    standardized = advantage / advantage_std
+    normalized = np.clip((coefficient - coefficient_mean) / coefficient_std, -clip, clip)
+    return score * standardized[:, None, None], score * normalized[..., None]
+
+
+def member_samples(
+    game: exact_game.LoadBalancingGame,
+    theta: np.ndarray,
+    samples: exact_game.EstimatorSamples,
+    calibration: DGCalibration,
+    clip: float = TRAINER_CLIP,
+) -> dict[str, np.ndarray]:
+    """Every member's per-agent estimates on one batch, [S, N, 4] each (keys: MEMBERS)."""
+    score = exact_game.score_functions(game, theta, samples.actions)
+    out = {
+        name: score * (samples.reward[:, None] - b)[..., None] for name, b in baselines(game, theta, samples).items()
+    }
+    advantage = samples.reward - st.leave_one_out_mean(samples.reward)
+    scales = (calibration.advantage_std, calibration.coefficient_mean, calibration.coefficient_std)
+    trainer_j, trainer_g = _trainer_pair(score, advantage, samples.guidance_coefficient, *scales, clip=clip)
+    for member in DG_MEMBERS:
+        raw = member.units == "raw"
+        alpha = member_alpha(member, calibration)
+        g_j, g_g = (samples.g_j_baseline, samples.g_g) if raw else (trainer_j, trainer_g)
+        out[member.name] = (1 - alpha) * g_j - alpha * g_g
+    return out
+
+
+def member_alpha(member: Member, calibration: DGCalibration) -> float:
+    """The α a DG member mixes with: a paper value, or the pilot's α* in the member's units."""
+    if member.name.startswith("dg_star"):
+        return calibration.alpha_star if member.units == "raw" else calibration.alpha_star_trainer
+    return float(member.name.split("_")[1])
+
+
+def expected_gradient(
+    game: exact_game.LoadBalancingGame, theta: np.ndarray, member: Member, calibration: DGCalibration
+) -> np.ndarray:
+    """E ĝ^i exactly, [N, 4]: ∇_{θ^i} J for a baseline member; the same linear combination of ∇J and ∇G a DG
+    member forms (without the trainer's clip, which breaks the linearity: see TRAINER_CLIP in the docstring)."""
+    grad_j, grad_g = exact_game.exact_gradients(game, theta)
+    if not member.is_dg:
+        return grad_j
+    alpha = member_alpha(member, calibration)
+    if member.units == "raw":
+        return (1 - alpha) * grad_j - alpha * grad_g
+    return (1 - alpha) * grad_j / calibration.advantage_std - alpha * grad_g / calibration.coefficient_std
