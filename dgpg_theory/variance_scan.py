@@ -2,9 +2,9 @@
 
     python -m dgpg_theory.variance_scan --n 5 10 20 50 100 200 [--samples S] [--replicates R] [--policy P]
         [--reward-scale paper|sum|normalized] [--seed SEED] [--out DIR] [--executor local|dask]
-        [--scheduler ADDRESS] [--workers W] [--quick]
+        [--scheduler ADDRESS] [--workers W] [--quick] [--estimators plain,loo,coma,ob,difference,dg|all]
 
-Prints a table, writes results.json, results.csv and four PNG figures to --out (each file atomically: an
+Prints a table, writes results.json, results.csv and five PNG figures to --out (each file atomically: an
 interrupted run leaves no half-written file). The default scan (N = 5…200, S = 48, R = 32, binding) took 9 min
 25 s on a 2-core machine with 2 workers; its size comes from ``python -m dgpg_theory.scan_plan`` on a pilot.
 The scan itself is ``measurement.scan.run_scan``; what a sample is, ``measurement.samples``; the statistics and
@@ -25,6 +25,7 @@ from pathlib import Path
 
 from dgpg_theory._io import check_writable_directory
 from dgpg_theory.measurement.checkpoints import CHECKPOINT_PREFIX, checkpoint_path
+from dgpg_theory.measurement.counterfactuals import COUNTERFACTUAL_ESTIMATORS, ESTIMATORS
 from dgpg_theory.measurement.moments import REWARD_SCALES
 from dgpg_theory.measurement.policies import POLICY_NAMES
 from dgpg_theory.measurement.scan import (
@@ -103,6 +104,15 @@ def parser() -> argparse.ArgumentParser:
         "[0.80, 0.85] per scenario")
     add("--queue-model", choices=sorted(QUEUE_MODELS), default=DEFAULTS.queue_model,
         help=QUEUE_MODEL_HELP + " Default: %(default)s")
+    add("--estimators", default=",".join(DEFAULTS.estimators), help=f"the estimator family of Table 2 to measure "
+        f"side by side: a comma list of {', '.join(ESTIMATORS)}, or all (dgpg_theory.measurement.counterfactuals). "
+        f"{', '.join(COUNTERFACTUAL_ESTIMATORS)} need counterfactual rollouts (every action of a tested agent and "
+        "its job removed, with common random numbers; about doubles the scan's time), and then every estimator "
+        "is evaluated on those copies; without them plain, loo, dg use the fork copies. Default: %(default)s")
+    add("--counterfactual-agents", type=int, default=DEFAULTS.counterfactual_agents, help="tested fork-step agents "
+        "per snapshot in the counterfactual groups (>= 1). Default: %(default)s")
+    add("--counterfactual-copies", type=int, default=None, help="copies with independent futures in the "
+        "counterfactual groups (>= 2); default: C with C·agents·(K + 1) ≈ the fork's and nested batches' rollouts")
     add("--no-plots", action="store_true", help="skip the figures")
     add("--no-progress", action="store_true", help="no progress bar")
     # fmt: on
@@ -124,7 +134,8 @@ def config_from(args: argparse.Namespace, explicit: set[str]) -> tuple[ScanConfi
         reward_scale=args.reward_scale, seed=args.seed, horizon=args.horizon, warmup_steps=args.warmup,
         nested_outer=args.nested_outer, nested_inner=args.nested_inner,
         max_copies_per_batch=args.max_copies_per_batch, false_alarm=args.false_alarm, queue_model=args.queue_model,
-        target_utilization=args.target_utilization,
+        target_utilization=args.target_utilization, estimators=args.estimators,
+        counterfactual_agents=args.counterfactual_agents, counterfactual_copies=args.counterfactual_copies,
     ), Execution(
         executor=args.executor, workers=args.workers, scheduler=args.scheduler, connect_timeout=args.connect_timeout
     )  # fmt: skip

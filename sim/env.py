@@ -118,6 +118,34 @@ class BatchedEnv:
         no_actions = np.zeros(self.decision.n_agents, dtype=np.int64)
         return self._advance(HEURISTIC_RULES[heuristic], no_actions)
 
+    def remove_jobs(self, agents: np.ndarray) -> Decision:
+        """Delete deciding agents' jobs (flat indices into the current decision) as if they had never arrived.
+
+        For the difference reward R_{−i} (SPEC.md, "Removing a deciding job"): the removed job is no longer
+        counted as arrived; its serial number is not reused, so later arrivals keep the serial numbers they
+        have without the removal; the workload generators are untouched (this step's arrivals were drawn
+        already), so the future arrivals are the same as without the removal. Returns the new decision."""
+        self._require_running()
+        agents = np.asarray(agents)
+        n_agents = self.decision.n_agents
+        if agents.ndim != 1 or agents.dtype.kind not in "iu":
+            raise ValueError(f"agents has shape {agents.shape}, dtype {agents.dtype}; allowed: a 1-D integer array")
+        if agents.size and (agents.min() < 0 or agents.max() >= n_agents):
+            bad = agents[(agents < 0) | (agents >= n_agents)][0]
+            raise ValueError(f"agents contains {bad}; allowed: indices in [0, {n_agents}) of the current decision")
+        if len(np.unique(agents)) != len(agents):
+            raise ValueError(f"agents={agents.tolist()} repeats an index; allowed: distinct indices")
+        s = self.state
+        removed = np.bincount(s.job_copy[agents], minlength=s.n_copies).astype(np.int64)
+        keep = np.ones(n_agents, dtype=bool)
+        keep[agents] = False
+        for name in ("job_cpu", "job_mem", "job_dur", "job_copy", "job_id"):
+            setattr(s, name, getattr(s, name)[keep])
+        s.offsets = np.concatenate([[0], np.cumsum(np.diff(s.offsets) - removed)]).astype(np.int64)
+        s.arrived -= removed
+        self._set_decision()
+        return self.decision
+
     # --- snapshots -------------------------------------------------------------------------------------
     def snapshot(self, copy: int = 0) -> EnvState:
         """A deep copy of one copy's full state (generator included), to fork from later."""

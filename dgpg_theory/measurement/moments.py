@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dgpg_theory import statistics as st
+from dgpg_theory.measurement import counterfactuals as cf
 from dgpg_theory.measurement.relevance import action_relevance
 from dgpg_theory.measurement.samples import CellSamples
 
@@ -84,6 +85,11 @@ class CellMoments:
     fork_seconds: float = 0.0  # the S-copy fork alone: the part of ``seconds`` that grows with S
     # (a1, a2): Var(log estimate) ≈ a1/S + a2/S² for sigma2_J, sigma2_G, signal_J, signal_G (measurement.allocation)
     log_noise: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # The estimator family of Table 2 (estimator_moments): scale -> variant -> {"var", "signal"}, per agent
+    estimators: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    estimator_source: str = ""  # "fork" (plain, loo, dg on the S copies) or "counterfactual" (every estimator)
+    estimator_copies: int = 0  # copies the estimators are evaluated on
+    counterfactual_seconds: float = 0.0
 
 
 def _per_agent(value: float, n_agents: int) -> float:
@@ -174,7 +180,56 @@ def cell_moments(samples: CellSamples, replicate: int, n_parameters: int) -> Cel
                 "signal_G": st.log_signal_noise(g_g),
             }
     cell.fork_seconds = samples.fork_seconds
+    cell.estimators = {name: estimator_moments(samples, factor) for name, factor in factors.items()}
+    cell.estimator_source = "fork" if samples.counterfactual is None else "counterfactual"
+    cell.estimator_copies = len(fork.returns if samples.counterfactual is None else samples.counterfactual.returns)
+    cell.counterfactual_seconds = samples.counterfactual_seconds
     return cell
+
+
+def _cell_alphas(fork, factor: float) -> dict[str, float]:
+    """The α of each dg variant: the paper's, and the plug-in α* of Theorem 4.2 from this cell's S fork copies
+    (every fork-step agent), raw (Eq 10, returns × ``factor``) and in Eq 11's units."""
+    returns_j = factor * (fork.returns - st.leave_one_out_mean(fork.returns))
+    advantage, guidance = cf.eq11_units(fork.returns, fork.coefficient)
+    agents = fork.coefficient.shape[1]
+    alphas = {
+        "alpha_star": cf.plug_in_alpha(fork.score, np.repeat(returns_j[:, None], agents, 1), fork.coefficient),
+        "eq11_alpha_star": cf.plug_in_alpha(fork.score, np.repeat(advantage[:, None], agents, 1), guidance),
+    }
+    for alpha in cf.PAPER_ALPHAS:
+        alphas[f"alpha_{alpha:g}"] = alphas[f"eq11_alpha_{alpha:g}"] = alpha
+    return alphas
+
+
+def estimator_moments(samples: CellSamples, factor: float) -> dict[str, dict[str, float]]:
+    """Per-agent tr Cov and unbiased ‖Eĝ‖² of every estimator of Table 2 the cell's samples allow
+    (measurement.counterfactuals): plain, loo and dg on the fork copies when there are no counterfactual
+    groups; all of them on the counterfactual copies otherwise (comparable sample for sample). Returns are
+    scaled by ``factor``; ĝ_i = s_i · w_i, and each agent's moments are over copies, then averaged."""
+    fork, groups = samples.fork, samples.counterfactual
+    alphas = _cell_alphas(fork, factor)
+    if groups is None:
+        score, agents = fork.score, np.arange(fork.score.shape[1])
+        r = factor * fork.returns[:, None]
+        weights = {
+            "plain": np.repeat(r, len(agents), 1),
+            "loo": np.repeat(r - st.leave_one_out_mean(r[:, 0])[:, None], len(agents), 1),
+        }
+        returns, coefficient = fork.returns, fork.coefficient
+    else:
+        score, agents = groups.score, groups.agents
+        weights = cf.baseline_weights(groups, factor)
+        returns, coefficient = groups.returns, groups.coefficient
+    weights |= cf.dg_weights(returns, coefficient, agents, factor, alphas)
+    moments = {}
+    for name, w in weights.items():
+        g = (score * w[..., None]).reshape(len(score), -1)
+        moments[name] = {
+            "var": _per_agent(st.trace_variance(g), len(agents)),
+            "signal": _per_agent(st.squared_mean_norm(g), len(agents)),
+        }
+    return moments
 
 
 def _tail_shape(samples: np.ndarray) -> float:
@@ -311,13 +366,7 @@ def summarize_n(
         if statistic.ratio_of is None:
             continue
         variance, signal = statistic.ratio_of
-        # A ratio whose denominator may be ~0 has no useful bootstrap SE: bound it by the two intervals
-        # instead (conservative), open-ended when ‖Eĝ‖² cannot be told from 0.
-        (v_low, v_high), (s_low, s_high) = intervals[variance], intervals[signal]
-        intervals[ratio] = [
-            max(v_low, 0.0) / s_high if s_high > 0 else math.inf,
-            v_high / s_low if s_low > 0 else math.inf,
-        ]
+        intervals[ratio] = _ratio_interval(intervals[variance], intervals[signal])
         if not values[ratio] > 0:
             values[ratio] = math.inf
     curves = [
@@ -337,6 +386,37 @@ def summarize_n(
         tail_shape_j=float(np.nanmedian([c.tail_shape_j for c in cells])) if _any_finite(cells, "j") else math.nan,
         tail_shape_g=float(np.nanmedian([c.tail_shape_g for c in cells])) if _any_finite(cells, "g") else math.nan,
     )
+
+
+def _ratio_interval(variance: list[float], signal: list[float]) -> list[float]:
+    """A ratio whose denominator may be ~0 has no useful bootstrap SE: bound it by the two intervals instead
+    (conservative), open-ended when ‖Eĝ‖² cannot be told from 0."""
+    (v_low, v_high), (s_low, s_high) = variance, signal
+    return [max(v_low, 0.0) / s_high if s_high > 0 else math.inf, v_high / s_low if s_low > 0 else math.inf]
+
+
+def summarize_estimator(
+    cells: Sequence[CellMoments], variant: str, scale: str, seed: int, false_alarm: float = st.DEFAULT_FALSE_ALARM
+) -> dict:
+    """One estimator of Table 2 at one N: mean per-agent tr Cov ("var"), ‖Eĝ‖² ("signal") and their ratio
+    ("rel_var"), with bootstrap-over-replicates intervals as in ``summarize_n``."""
+    table = np.array([[c.estimators[scale][variant][k] for k in ("var", "signal")] for c in cells], dtype=float)
+
+    def statistic(t: np.ndarray) -> np.ndarray:
+        var, signal = t.mean(axis=0)
+        return np.array([var, signal, _ratio(var, signal)])
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # resamples whose ‖Eĝ‖² ≤ 0 give inf ratios
+        estimates = st.bootstrap_statistics(
+            [table], statistic, seed, false_alarm, n_resamples=400, transform=["log", "identity", "identity"]
+        )
+    row = {"n": cells[0].n, "replicates": len(cells)}
+    for key, e in zip(("var", "signal", "rel_var"), estimates, strict=True):
+        row[key], row[f"{key}_ci"] = e.estimate, [e.ci_low, e.ci_high]
+    row["rel_var_ci"] = _ratio_interval(row["var_ci"], row["signal_ci"])
+    row["rel_var"] = row["rel_var"] if row["rel_var"] > 0 else math.inf
+    return row
 
 
 def _any_finite(cells: Sequence[CellMoments], which: str) -> bool:
@@ -386,6 +466,23 @@ def slope_verdict(
     different load levels are not counted as noise), and the verdict on the paper's claim for ``quantity``."""
     claim, value_of = CLAIMS[quantity]
     points = [(c.n, value_of(c.scales[scale]), c.phase) for c in cells]
+    return _slope_of_points(quantity, claim, points, false_alarm)
+
+
+def estimator_slope(
+    variant: str, cells: Sequence[CellMoments], scale: str, false_alarm: float = st.DEFAULT_FALSE_ALARM
+) -> SlopeVerdict:
+    """log-log slope of an estimator's per-agent tr Cov over every (N, replicate) point (as ``slope_verdict``),
+    judged against Table 2's claim for its family; ob has none and is judged against Θ(N) for information."""
+    claim = cf.TABLE2_CLAIMS[cf.family_of(variant)] or "Theta(N)"
+    points = [(c.n, c.estimators[scale][variant]["var"], c.phase) for c in cells]
+    return _slope_of_points(variant, claim, points, false_alarm)
+
+
+def _slope_of_points(
+    quantity: str, claim: str, points: list[tuple[int, float, str]], false_alarm: float
+) -> SlopeVerdict:
+    """The slope and verdict from (N, value, phase) points; non-positive or non-finite values are dropped."""
     valid = [(n, v, phase) for n, v, phase in points if math.isfinite(v) and v > 0]
     dropped = len(points) - len(valid)
     n_values, values, phases = zip(*valid, strict=True) if valid else ((), (), ())

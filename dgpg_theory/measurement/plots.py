@@ -174,18 +174,49 @@ def own_cross(results: dict) -> Figure:
     return figure
 
 
+def estimators(results: dict) -> Figure:
+    """Per-agent tr Cov of each estimator of Table 2 against N (log–log, bootstrap intervals), raw units (Eq 2,
+    baselines, Eq 10) on the left and the trainer's standardized units (Eq 11) on the right."""
+    block = results["estimators"]
+    rows = block["per_n"]
+    n = _column(rows, "n")
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for k, (variant, slope) in enumerate(block["slopes"].items()):
+        axis = axes[1] if variant.startswith("dg_eq11") else axes[0]
+        per_n = [row[variant] for row in rows]
+        b = slope.get("estimate")
+        label = f"{variant}: b = {b:.2f}" if b is not None else variant
+        marker = "os^vD<>ph*"[k % 10]
+        axis.errorbar(n, _column(per_n, "var"), yerr=_errors(per_n, "var"), fmt=f"{marker}-", color=f"C{k % 10}",
+                      label=label, capsize=3, lw=1, mfc="none")  # fmt: skip
+    axes[0].set(yscale="log", ylabel="per-agent tr Cov", title="raw units (Eq 2, baselines, Eq 10)")
+    axes[1].set(yscale="log", ylabel="per-agent tr Cov", title="trainer units (Eq 11: Â standardized, ĉ normalized)")
+    for axis in axes:
+        n_axis(axis, n)
+        if axis.has_data():
+            axis.legend(fontsize=7)
+    reward = results["config"]["reward_scale"]
+    figure.suptitle(f"Table 2 on the simulator: the estimator family on the {block['source']} copies ({reward} reward)")
+    figure.tight_layout()
+    return figure
+
+
 FIGURES = {
     "variance_scaling.png": variance_scaling,
     "alpha_star.png": alpha_star,
     "mixing_curves.png": mixing_curves,
     "own_cross.png": own_cross,
+    "estimators.png": estimators,
 }
+OPTIONAL_FIGURES = {"estimators.png": "estimators"}  # drawn only when results hold this key
 
 
 def save_all(results: dict, out: Path) -> list[Path]:
     """Write every figure to ``out`` atomically; returns their paths."""
     paths = []
     for name, make in FIGURES.items():
+        if name in OPTIONAL_FIGURES and not results.get(OPTIONAL_FIGURES[name]):
+            continue
         write_figure(make(results), out / name)
         paths.append(out / name)
     return paths

@@ -78,14 +78,23 @@ def sample_linear_softmax(
     base: np.ndarray, job_copy: np.ndarray, inputs: np.ndarray, mixing: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """Actions [A] drawn from a linear softmax whose logits split into a per-copy part and an agent part."""
+    return linear_softmax_from_uniforms(base, job_copy, inputs, mixing, rng.random(len(job_copy)))
+
+
+def linear_softmax_from_uniforms(
+    base: np.ndarray, job_copy: np.ndarray, inputs: np.ndarray, mixing: np.ndarray, uniforms: np.ndarray
+) -> np.ndarray:
+    """``sample_linear_softmax`` with the inverse-CDF uniforms [A] given: copies fed the same uniforms draw with
+    common random numbers (measurement.counterfactuals)."""
+    if uniforms.shape != job_copy.shape:
+        raise ValueError(f"uniforms has shape {uniforms.shape}; allowed: {job_copy.shape}, one per deciding agent")
     out = np.empty(len(job_copy), dtype=np.int64)
-    uniforms = rng.random(len(job_copy))
     _sample_linear_softmax(
         np.ascontiguousarray(base, dtype=np.float64),
         np.ascontiguousarray(job_copy, dtype=np.int64),
         np.ascontiguousarray(inputs, dtype=np.float64),
         np.ascontiguousarray(mixing, dtype=np.float64),
-        uniforms,
+        np.ascontiguousarray(uniforms, dtype=np.float64),
         out,
     )
     return out
@@ -126,10 +135,15 @@ class ScoringPolicy:
 
     def sample(self, state: EnvState, rng: np.random.Generator) -> np.ndarray:
         """One action per deciding agent, drawn from ``probabilities`` without forming it (numba)."""
+        return self.sample_from_uniforms(state, rng.random(len(state.job_copy)))
+
+    def sample_from_uniforms(self, state: EnvState, uniforms: np.ndarray) -> np.ndarray:
+        """``sample`` with the inverse-CDF uniforms [A] given (common random numbers across copies)."""
         per_action = action_server_features(state, self.scale)
-        return sample_linear_softmax(
-            per_action @ self.theta[:7], state.job_copy, job_features(state) * self.theta[7:], per_action[..., :2], rng
-        )
+        return linear_softmax_from_uniforms(
+            per_action @ self.theta[:7], state.job_copy, job_features(state) * self.theta[7:], per_action[..., :2],
+            uniforms,
+        )  # fmt: skip
 
     def score(self, state: EnvState, actions: np.ndarray) -> np.ndarray:
         """∇_θ log π(a_i | o_i) = φ(i, a_i) − Σ_b π(b) φ(i, b): [A, 9]."""
@@ -164,10 +178,14 @@ class FlatLinearPolicy:
         return softmax(logits + self.bias)
 
     def sample(self, state: EnvState, rng: np.random.Generator) -> np.ndarray:
+        return self.sample_from_uniforms(state, rng.random(len(state.job_copy)))
+
+    def sample_from_uniforms(self, state: EnvState, uniforms: np.ndarray) -> np.ndarray:
+        """``sample`` with the inverse-CDF uniforms [A] given (common random numbers across copies)."""
         shared, own, _ = self._blocks(state)
         d_shared = shared.shape[1]
         base = shared @ self.weights[:, :d_shared].T + self.bias
-        return sample_linear_softmax(base, state.job_copy, own, self.weights[None, :, d_shared:], rng)
+        return linear_softmax_from_uniforms(base, state.job_copy, own, self.weights[None, :, d_shared:], uniforms)
 
     def observation_norms(self, state: EnvState) -> np.ndarray:
         """‖(o_i, 1)‖ per deciding agent: [A]."""

@@ -20,6 +20,10 @@ share / L) the own-action part Var_{a_i}(E[ĝ^i | a_i]). "Cross-agent" here incl
 second nested batch with the same fixed actions and the snapshot's own future arrivals in every copy isolates
 the other agents' part ("cross_agents") and is what measurement.relevance tests: does any action matter here.
 
+With ``counterfactuals`` on, a third stream samples the counterfactual groups of measurement.counterfactuals
+(Q(a_−i, a') for every a' and R_−i, with common random numbers) for the estimator family of Table 2; the
+fork and nested batches draw exactly what they draw without it.
+
 Copies are rolled out in chunks of at most ``max_copies_per_batch`` (chosen from N when not given) so that
 N = 1500 fits in memory.
 """
@@ -33,6 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from dgpg_theory.measurement.counterfactuals import CounterfactualSamples, default_copies, sample_counterfactuals
 from dgpg_theory.measurement.phases import PERIOD, snapshot_time
 from dgpg_theory.measurement.policies import Policy, sample_categorical
 from sim.arguments import require, require_int
@@ -77,6 +82,14 @@ class SamplingConfig:
     queue_model: str = DEFAULT_QUEUE_MODEL  # sim/SPEC.md, "Queue models"
     snapshot_seed: int = 0  # seeds the snapshot steps (measurement.phases), with the replicate
     target_utilization: float | None = None  # the scenarios' load (None: H.1's draw; sim.scenario.make_scenario)
+    counterfactuals: bool = False  # sample measurement.counterfactuals' groups (coma, ob, difference estimators)
+    counterfactual_agents: int = 1  # G: tested fork-step agents per snapshot
+    counterfactual_copies: int | None = None  # C: copies with independent futures (None: counterfactual_budget)
+
+    @property
+    def counterfactual_budget(self) -> int:
+        """Rollouts of the fork and the two nested batches: C·G·(K + 1) ≈ this by default (about 2× a cell)."""
+        return self.copies + 2 * self.nested_outer * self.nested_inner
 
     def __post_init__(self) -> None:
         require_int("copies", self.copies, low=2, context="(samples per agent)")
@@ -95,6 +108,9 @@ class SamplingConfig:
         require_int("nested_outer", self.nested_outer, low=2)
         require_int("nested_inner", self.nested_inner, low=2)
         require(self.queue_model in QUEUE_MODELS, "queue_model", self.queue_model, ", ".join(QUEUE_MODELS))
+        require_int("counterfactual_agents", self.counterfactual_agents, low=1)
+        if self.counterfactual_copies is not None:
+            require_int("counterfactual_copies", self.counterfactual_copies, low=2, context="or None (automatic)")
 
 
 @dataclass
@@ -141,6 +157,8 @@ class CellSamples:
     scenario_index: int
     phase: str  # measurement.phases.PHASES
     fork_seconds: float = 0.0  # wall time of the S-copy fork (the rest of a cell's time does not grow with S)
+    counterfactual: CounterfactualSamples | None = None  # only with SamplingConfig.counterfactuals
+    counterfactual_seconds: float = 0.0
 
 
 def warm_snapshot(scenario: Scenario, steps: int, queue_model: str = DEFAULT_QUEUE_MODEL) -> EnvState:
@@ -269,4 +287,29 @@ def sample_cell(
     fork = sample_fork(policy, snapshot, scenario, scale, config, np.random.default_rng(fork_stream))
     fork_seconds = time.perf_counter() - start
     nested = sample_nested(policy, snapshot, scenario, scale, config, np.random.default_rng(nested_stream))
-    return CellSamples(fork, nested, when.step, index, when.phase, fork_seconds)
+    cell = CellSamples(fork, nested, when.step, index, when.phase, fork_seconds)
+    if config.counterfactuals:  # a third child: the first two streams are unchanged
+        start = time.perf_counter()
+        rng = np.random.default_rng(seed_sequence.spawn(1)[0])
+        cell.counterfactual = sample_counterfactual_groups(policy, snapshot, scenario, scale, config, rng)
+        cell.counterfactual_seconds = time.perf_counter() - start
+    return cell
+
+
+def sample_counterfactual_groups(
+    policy: Policy,
+    snapshot: EnvState,
+    scenario: Scenario,
+    scale: Scale,
+    config: SamplingConfig,
+    rng: np.random.Generator,
+) -> CounterfactualSamples:
+    """measurement.counterfactuals' groups at this snapshot, C copies chosen from the budget when not given."""
+    group = config.counterfactual_agents * (scale.n_clusters + 1)
+    copies = config.counterfactual_copies or default_copies(
+        scale.n_clusters, config.counterfactual_agents, config.counterfactual_budget
+    )
+    per_batch = max(1, chunk_size(scale, copies * group, config.max_copies_per_batch) // group)
+    return sample_counterfactuals(
+        policy, snapshot, scenario, copies, config.counterfactual_agents, config.gamma, config.horizon, rng, per_batch
+    )

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dgpg_theory import _io
+from dgpg_theory.measurement import counterfactuals as cf
 from dgpg_theory.measurement import moments
 from dgpg_theory.measurement.checkpoints import (
     CHECKPOINT_PREFIX,
@@ -63,8 +64,14 @@ class ScanConfig:
     false_alarm: float = DEFAULT_FALSE_ALARM  # of every interval and verdict
     queue_model: str = DEFAULT_QUEUE_MODEL  # who places a job (sim/SPEC.md, "Queue models")
     target_utilization: float | None = None  # the scenarios' load (None: H.1's draw in [0.80, 0.85])
+    # The estimator family of Table 2 (measurement.counterfactuals): a tuple of names, a comma list or "all".
+    # Without coma, ob or difference no counterfactual rollout runs and plain, loo, dg use the fork copies.
+    estimators: tuple[str, ...] = cf.DEFAULT_ESTIMATORS
+    counterfactual_agents: int = 1  # G: tested fork-step agents per snapshot (counterfactual groups)
+    counterfactual_copies: int | None = None  # C (None: C·G·(K + 1) ≈ the fork's and nested batches' rollouts)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "estimators", cf.parse_estimators(self.estimators))
         require(isinstance(self.n, tuple | list) and all(is_int(n) for n in self.n), "n", self.n, "ints N ≥ 2")
         object.__setattr__(self, "n", tuple(sorted(int(n) for n in self.n)))
         require(len(self.n) > 0, "n", self.n, "one or more distinct server counts N ≥ 2")
@@ -93,6 +100,8 @@ class ScanConfig:
             nested_outer=self.nested_outer, nested_inner=self.nested_inner,
             max_copies_per_batch=self.max_copies_per_batch, queue_model=self.queue_model,
             snapshot_seed=self.seed, target_utilization=self.target_utilization,
+            counterfactuals=cf.needs_counterfactuals(self.estimators), counterfactual_agents=self.counterfactual_agents,
+            counterfactual_copies=self.counterfactual_copies,
         )  # fmt: skip
 
 
@@ -163,13 +172,10 @@ def summarize(cells: list[moments.CellMoments], config: ScanConfig) -> dict:
             for scale, block in by_scale.items()
         },
         "by_phase": {phase: _phase_block(cells, phase, config) for phase in PHASES},
+        "estimators": estimator_block(by_n, config),
         "cells": [vars(c) | {"scales": {k: vars(m) for k, m in c.scales.items()}} for c in cells],
         "cell_seconds": float(sum(c.seconds for c in cells)),
     }
-
-
-def _curves(summary: moments.NSummary) -> dict:
-    return {"curve_predicted": summary.curve_predicted, "curve_empirical": summary.curve_empirical}
 
 
 def _curves(summary: moments.NSummary) -> dict:
@@ -184,6 +190,32 @@ def _summaries(by_n: dict[int, list[moments.CellMoments]], scale: str, config: S
     cells = [c for group in by_n.values() for c in group]
     slopes = {key: vars(moments.slope_verdict(key, cells, scale, config.false_alarm)) for key in SLOPE_KEYS}
     return {"summaries": summaries, "slopes": slopes}
+
+
+def estimator_block(by_n: dict[int, list[moments.CellMoments]], config: ScanConfig) -> dict:
+    """The estimator family of Table 2: per N (bootstrap over replicates) and across N (slope, verdict against
+    Table 2's claim), for the configured reward scaling and the others (measurement.counterfactuals)."""
+    variants = cf.variant_names(config.estimators)
+    cells = [c for group in by_n.values() for c in group]
+    by_scale = {}
+    for scale in moments.REWARD_SCALES:
+        per_n = [
+            {"n": n, "copies": float(sum(c.estimator_copies for c in group) / len(group))}
+            | {v: moments.summarize_estimator(group, v, scale, config.seed + n, config.false_alarm) for v in variants}
+            for n, group in by_n.items()
+        ]
+        slopes = {v: vars(moments.estimator_slope(v, cells, scale, config.false_alarm)) for v in variants}
+        by_scale[scale] = {"per_n": per_n, "slopes": slopes}
+    primary = by_scale[config.reward_scale]
+    return {
+        "source": "counterfactual" if config.sampling.counterfactuals else "fork",
+        "requested": list(config.estimators),
+        "claims": {v: cf.TABLE2_CLAIMS[cf.family_of(v)] for v in variants},
+        "per_n": primary["per_n"],
+        "slopes": primary["slopes"],
+        "by_reward_scale": by_scale,
+        "counterfactual_seconds": float(sum(c.counterfactual_seconds for c in cells)),
+    }
 
 
 def relevance_row(cells: list[moments.CellMoments], false_alarm: float) -> dict:
@@ -288,4 +320,27 @@ def table(results: dict) -> str:
     for scale, block in results["by_reward_scale"].items():
         if scale != results["config"]["reward_scale"]:
             lines.append(f"  [{scale} reward] {block['slopes']['sigma2_J']['verdict']}")
+    if results.get("estimators"):
+        lines += ["", *estimator_table(results["estimators"], results["config"]["reward_scale"])]
     return "\n".join(lines)
+
+
+def estimator_table(block: dict, reward_scale: str) -> list[str]:
+    """Per estimator: Table 2's claim, the slope b of its per-agent tr Cov in N [interval], the verdict, and its
+    per-N values (Eq 11 rows are in the trainer's standardized units: compare their slopes, not their levels)."""
+    n_values = [row["n"] for row in block["per_n"]]
+    copies = ", ".join(f"{row['copies']:.0f}" for row in block["per_n"])
+    lines = [
+        f"Estimator family (Table 2): per-agent tr Cov on the {block['source']} copies ({copies} per snapshot at "
+        f"N = {', '.join(map(str, n_values))}), {reward_scale} reward",
+        f"{'estimator':<20} {'claim (Table 2)':<16} {'b [interval]':<22}"
+        + "".join(f" {'N=' + str(n):>9}" for n in n_values)
+        + "  verdict",
+    ]
+    for variant, slope in block["slopes"].items():
+        claim = block["claims"][variant] or "none (vs Θ(N))"
+        interval = f"{_fmt(slope['estimate'], 2)} [{_fmt(slope['ci'][0], 2)}, {_fmt(slope['ci'][1], 2)}]"
+        outcome = slope["verdict"].split(": ", 1)[-1] if slope["estimate"] is not None else slope["verdict"]
+        values = "".join(f" {_fmt(row[variant]['var']):>9}" for row in block["per_n"])
+        lines.append(f"{variant:<20} {claim:<16} {interval:<22}{values}  {outcome}")
+    return lines
