@@ -38,6 +38,7 @@ from dgpg_theory.findings.figures import save_figures
 from dgpg_theory.findings.records import PROJECT_ROOT, RecordSet
 from dgpg_theory.findings.render import (
     Provenance,
+    claim_tables,
     readme_block,
     replace_readme_block,
     report_markdown,
@@ -214,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     notebooks = render_notebooks(args.out) if with_notebooks else []
     header = _header(args.quick, status, rows, time.perf_counter() - started)
     extra = [*scan_section(scan, args.quick), "", *notebooks]
-    write_text(args.out / "REPORT.md", report_markdown(rows, header, figures, extra))
+    write_text(args.out / "REPORT.md", report_markdown(rows, header, figures, extra, claim_tables(record_set)))
     write_json(args.out / "verdicts.json", rows)
     findings_records.save(record_set, args.out / "records.json")
     seconds = time.perf_counter() - started

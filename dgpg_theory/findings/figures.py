@@ -91,7 +91,45 @@ def training(records: dict[str, Record]) -> Figure:
     return figure
 
 
-FIGURES = {"exponents": exponents, "training": training}
+# (label, member, Table 2's exponent) of the Table 2 figure; None: Table 2 makes no claim
+TABLE2_MEMBERS = (
+    ("Eq 2, no baseline (MAPPO / IPPO)", "plain", 1.0),
+    ("state baseline (MAPPO / IPPO)", "loo", 1.0),
+    ("COMA, exact Q", "coma", 1.0),
+    ("optimal baseline (Kuba et al.)", "ob", None),
+    ("difference rewards", "difference", 0.0),
+    ("DG-PG at α*", "dg_star", 0.0),
+    ("DG-PG, α = 0.9", "dg_0.9", 0.0),
+    ("DG-PG, α = 0.2", "dg_0.2", 0.0),
+    ("DG-PG at α*, trainer units", "dg_star_trainer", 0.0),
+    ("DG-PG, α = 0.9, trainer units", "dg_0.9_trainer", 0.0),
+    ("DG-PG, α = 0.2, trainer units", "dg_0.2_trainer", 0.0),
+)
+
+
+def table2(records: dict[str, Record]) -> Figure:
+    """One forest panel: each estimator's exponent of the relative variance on the exact game, with Table 2's."""
+    shown = [(label, records[f"table2.exact.{m}.relative"], claim) for label, m, claim in TABLE2_MEMBERS
+             if f"table2.exact.{m}.relative" in records]  # fmt: skip
+    figure, axis = plt.subplots(figsize=(8, 5))
+    positions = np.arange(len(shown))
+    for position, (_, record, claim) in zip(positions, shown, strict=True):
+        color = "grey" if claim is None else ("C0" if claim == 1.0 else "C3")
+        error = [[record.value - record.low], [record.high - record.value]]
+        axis.errorbar(record.value, position, xerr=error, fmt="o", capsize=3, color=color)
+        if claim is not None:
+            axis.plot(claim, position, marker="|", ms=14, color=color)
+    for claimed in (0.0, 1.0):
+        axis.axvspan(claimed - 0.25, claimed + 0.25, color="grey", alpha=0.1)
+    axis.set_yticks(positions, [label for label, _, _ in shown], fontsize=8)
+    axis.invert_yaxis()
+    axis.set(xlabel="exponent b of σ²/‖Eĝ‖² ∝ N^b (interval at 1e-4); bar: Table 2 (blue Θ(N), red O(1))",
+             title="Table 2's variance column on the exact game (M = N/2, N = 4…1024)")  # fmt: skip
+    figure.tight_layout()
+    return figure
+
+
+FIGURES = {"exponents": exponents, "training": training, "table2": table2}
 
 
 def save_figures(records: dict[str, Record], folder: Path) -> dict[str, str]:

@@ -45,6 +45,8 @@ def readme_block(record_set: RecordSet) -> str:
     for claim in CLAIMS:
         lines.append(f"**{claim.section}** — {claim.paper}")
         lines += [finding_line(finding, record_set) for finding in claim.findings]
+        if claim.table:
+            lines += ["", render(claim.table, record_set.records)]
         lines.append("")
     lines.append(README_END)
     return "\n".join(lines)
@@ -103,6 +105,11 @@ def verdict_rows(record_set: RecordSet, provenance: Provenance) -> list[dict]:
     return rows
 
 
+def claim_tables(record_set: RecordSet) -> dict[str, str]:
+    """Each claim's Markdown table, rendered from the records (claim id → text)."""
+    return {claim.id: render(claim.table, record_set.records) for claim in CLAIMS if claim.table}
+
+
 def _numbers(finding: Finding, record_set: RecordSet) -> dict:
     numbers = {}
     for key in sorted(keys_of(finding.text)):
@@ -111,8 +118,16 @@ def _numbers(finding: Finding, record_set: RecordSet) -> dict:
     return numbers
 
 
-def report_markdown(rows: list[dict], header: list[str], figures: dict[str, str], extra: list[str]) -> str:
-    """REPORT.md: the header lines, a verdict table, one section per claim (with its figure), ``extra``."""
+def report_markdown(
+    rows: list[dict],
+    header: list[str],
+    figures: dict[str, str],
+    extra: list[str],
+    tables: dict[str, str] | None = None,
+) -> str:
+    """REPORT.md: the header lines, a verdict table, one section per claim (with its table, from
+    ``claim_tables``, and its figure), ``extra``."""
+    tables = tables or {}
     lines = ["# DG-PG: what holds and what does not", "", *header, "", "## Verdicts", ""]
     lines += ["| claim | regime | verdict |", "|---|---|---|"]
     for row in rows:
@@ -120,6 +135,8 @@ def report_markdown(rows: list[dict], header: list[str], figures: dict[str, str]
         lines.append(f"| [{row['section']}](#{row['claim']}) | {row['regime']} | {verdict} |")
     for claim in CLAIMS:
         lines += _claim_section(claim, [row for row in rows if row["claim"] == claim.id], figures)
+        if claim.id in tables:
+            lines += ["", tables[claim.id]]
     return "\n".join([*lines, "", *extra, ""])
 
 
