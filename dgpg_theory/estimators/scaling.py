@@ -151,8 +151,8 @@ def short_verdict(judged: MemberVerdict) -> str:
     claim = family.MEMBERS[judged.member].claim
     if claim is None:
         return "no claim"
-    label = {True: "consistent", False: "inconsistent", None: "undetermined"}[judged.holds]
-    return f"{label} with {'Θ(N)' if claim == 'Theta(N)' else claim}"
+    label = {True: "consistent with", False: "inconsistent with", None: "undetermined for"}[judged.holds]
+    return f"{label} {'Θ(N)' if claim == 'Theta(N)' else claim}"
 
 
 def _fmt_fit(fit: st.SlopeFit) -> str:
