@@ -10,6 +10,10 @@ interrupted run leaves no half-written file). The default scan (N = 5…200, S =
 The scan itself is ``measurement.scan.run_scan``; what a sample is, ``measurement.samples``; the statistics and
 verdicts, ``measurement.moments``. Bad input exits with code 2.
 
+``--estimators`` (default plain,loo,dg: no extra rollouts, every number of the default scan as before) measures
+the estimator family of Table 2 side by side (measurement.counterfactuals): coma, ob and difference need the
+counterfactual groups, which about double a cell's time; a second table and estimators.png report them.
+
 ``--policy checkpoint:PATH`` measures a trained actor of ``python -m dgpg_theory.train`` (a run's best.pt or
 last.pt; linear or scoring model, measurement.checkpoints): it is loaded once here and checked against every
 --n before any cell runs (a linear actor fits only its own N); each cell then reads it again from PATH.

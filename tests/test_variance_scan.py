@@ -51,7 +51,8 @@ def test_cli_writes_results_json_csv_and_figures(tiny_run, capsys):
     assert results["config"]["queue_model"] == "binding"
     header = (tiny_run / "results.csv").read_text().splitlines()[0].split(",")
     assert {"n", "sigma2_J", "sigma2_J_ci_low", "sigma2_J_ci_high", "rho"} <= set(header)
-    for name in ("variance_scaling.png", "alpha_star.png", "mixing_curves.png", "own_cross.png"):
+    assert results["estimators"]["source"] == "fork" and set(results["estimators"]["slopes"]) >= {"plain", "loo"}
+    for name in ("variance_scaling.png", "alpha_star.png", "mixing_curves.png", "own_cross.png", "estimators.png"):
         assert (tiny_run / name).stat().st_size > 1000
     assert not [p for p in os.listdir(tiny_run) if p.startswith(".")]  # no temporary files left
 

@@ -9,7 +9,10 @@ for three reward scalings of the same rollouts: ``paper`` (H.3, ÷N), ``sum`` (�
 ``normalized`` (the trainer's standardization: R / std of R over the fork batch). The closed form of Eq 13 is
 compared out of sample: σ_J², σ_G², ρ and α* from the first half of the copies predict the variance of the
 mixed samples of the second half, on an α grid and at α*. The nested batches give the own-action / cross-agent
-split of one agent's variance (measurement.samples docstring).
+split of one agent's variance (measurement.samples docstring). ``estimator_moments`` adds the estimator family
+of Table 2 (measurement.counterfactuals) per cell: on the fork copies (plain, loo, dg) or, when the cell has
+counterfactual groups, every estimator on those copies; ``summarize_estimator`` and ``estimator_slope`` are its
+per-N and across-N counterparts, judged against Table 2's claim.
 
 Per N: statistics are functions of the replicate means (ρ = mean cov / √(mean σ_J² · mean σ_G²), relative
 variance = mean tr Cov / mean ‖Eĝ‖², ‖Eĝ‖² estimated without bias); intervals come from a bootstrap over

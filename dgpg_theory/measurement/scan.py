@@ -5,7 +5,8 @@ runs); ``run_scan(config, execution)`` runs every cell (N, replicate) on an exec
 returns the results dict that results.json holds: per-N statistics and across-N slopes (measurement.moments)
 for every reward scaling, every cell's moments, and ``asdict(config)``. ``write_results`` writes results.json,
 results.csv and the figures (measurement.plots), each atomically; ``table`` is the text the CLI prints. What
-one cell samples is measurement.samples.
+one cell samples is measurement.samples. ``results["estimators"]`` holds the estimator family of Table 2
+(``ScanConfig.estimators``; measurement.counterfactuals) per N and across N, with Table 2's claim per estimator.
 """
 
 from __future__ import annotations
