@@ -8,7 +8,8 @@ For every estimator (plain, leave-one-out, COMA, Kuba et al.'s optimal baseline,
 the relative variance over N, fits their log–log slopes and judges Table 2's claim (three-way verdicts, margin
 0.25, false alarm 1e-4). Prints one table per server layout and reward scaling; writes results.json,
 results.csv and one figure per layout (summed reward) to --out, each atomically. The default (N = 4…1024,
-8 games per N, S = 400, M = N/2 and M = 8) took 81 s on the 2-core machine. Bad input exits with code 2.
+8 games per N, S = 400, M = N/2 and M = 8) took 1 min 52 s on the 2-core machine (shared with another
+job; the two tables alone, 81 s). Bad input exits with code 2.
 """
 
 from __future__ import annotations
