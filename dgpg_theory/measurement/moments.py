@@ -479,13 +479,19 @@ def estimator_slope(
     judged against Table 2's claim for its family; ob has none and is judged against Θ(N) for information."""
     claim = cf.TABLE2_CLAIMS[cf.family_of(variant)] or "Theta(N)"
     points = [(c.n, c.estimators[scale][variant]["var"], c.phase) for c in cells]
-    return _slope_of_points(variant, claim, points, false_alarm)
+    # A baseline built from Q or R_−i makes the estimator exactly 0 where no action changes the return
+    return _slope_of_points(variant, claim, points, false_alarm, "with zero variance (no action matters there)")
 
 
 def _slope_of_points(
-    quantity: str, claim: str, points: list[tuple[int, float, str]], false_alarm: float
+    quantity: str,
+    claim: str,
+    points: list[tuple[int, float, str]],
+    false_alarm: float,
+    dropped_as: str = "without detectable signal",
 ) -> SlopeVerdict:
-    """The slope and verdict from (N, value, phase) points; non-positive or non-finite values are dropped."""
+    """The slope and verdict from (N, value, phase) points; non-positive or non-finite values are dropped (and
+    counted in the verdict as replicates ``dropped_as``)."""
     valid = [(n, v, phase) for n, v, phase in points if math.isfinite(v) and v > 0]
     dropped = len(points) - len(valid)
     n_values, values, phases = zip(*valid, strict=True) if valid else ((), (), ())
@@ -499,7 +505,7 @@ def _slope_of_points(
     holds, outcome, message = _judge(fit, claim, false_alarm)
     verdict = f"{quantity} ∝ N^b, b = {fit.slope:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}]: {outcome}"
     if dropped:
-        verdict += f"; {dropped} replicate(s) without detectable signal dropped"
+        verdict += f"; {dropped} replicate(s) {dropped_as} dropped"
         holds = None if dropped > len(points) // 4 else holds
     return SlopeVerdict(
         quantity, claim, fit.slope, [fit.ci_low, fit.ci_high], holds, verdict, message, fit.n_points, dropped
