@@ -67,44 +67,44 @@ def test_difference_rewards_row_is_o1(table, record):
     assert _judged(table, record, "difference").holds is True
 
 
-DG_HOLDS = ("dg_star", "dg_star_trainer", "dg_0.9_trainer")
+DG_HOLDS = ("dg_alpha_star", "dg_eq11_alpha_star", "dg_eq11_alpha_0.9")
 
 
 # A fixed α that does not follow α*(N) leaves part of ĝ_J's growing noise in the mix.
 DG_FAILS = (
     pytest.param(
-        "dg_0.9",
+        "dg_alpha_0.9",
         marks=pytest.mark.xfail(
             strict=True,
             raises=AssertionError,
             reason=quote(
                 "DG-PG at the schedule's start α (raw units, Eq 10): O(1) not shown, relative variance slope "
-                "{table2.exact.dg_0.9.relative} (CI at 1e-4); at α* the same draws give "
-                "{table2.exact.dg_star.relative}."
+                "{table2.exact.dg_alpha_0.9.relative} (CI at 1e-4); at α* the same draws give "
+                "{table2.exact.dg_alpha_star.relative}."
             ),
         ),
     ),
     pytest.param(
-        "dg_0.2",
+        "dg_alpha_0.2",
         marks=pytest.mark.xfail(
             strict=True,
             raises=AssertionError,
             reason=quote(
                 "DG-PG at the schedule's end α (raw units, Eq 10): O(1) not shown, relative variance slope "
-                "{table2.exact.dg_0.2.relative} (CI at 1e-4): the mix keeps most of ĝ_J's Θ(N) noise (the state "
+                "{table2.exact.dg_alpha_0.2.relative} (CI at 1e-4): the mix keeps most of ĝ_J's Θ(N) noise (the state "
                 "baseline alone: {table2.exact.loo.relative})."
             ),
         ),
     ),
     pytest.param(
-        "dg_0.2_trainer",
+        "dg_eq11_alpha_0.2",
         marks=pytest.mark.xfail(
             strict=True,
             raises=AssertionError,
             reason=quote(
                 "DG-PG at the schedule's end α in the trainer's units (Eq 11 as implemented): O(1) not shown, relative "
-                "variance slope {table2.exact.dg_0.2_trainer.relative} (CI at 1e-4); at the start α "
-                "{table2.exact.dg_0.9_trainer.relative}."
+                "variance slope {table2.exact.dg_eq11_alpha_0.2.relative} (CI at 1e-4); at the start α "
+                "{table2.exact.dg_eq11_alpha_0.9.relative}."
             ),
         ),
     ),

@@ -85,7 +85,7 @@ def test_dg_members_have_the_exact_mean_of_their_linear_combination():
         estimates = _dg_estimates(game, centred, calibration, member, constant)
         expected = family.expected_gradient(game, THETA, member, calibration)
         np.testing.assert_allclose(np.tensordot(p, estimates, axes=1), expected, atol=1e-12, err_msg=member.name)
-    assert np.abs(family.expected_gradient(game, THETA, family.MEMBERS["dg_0.9"], calibration) - grad_j).max() > 0
+    assert np.abs(family.expected_gradient(game, THETA, family.MEMBERS["dg_alpha_0.9"], calibration) - grad_j).max() > 0
     assert np.abs(grad_g).max() > 0
 
 

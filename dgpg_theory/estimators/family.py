@@ -29,46 +29,65 @@ import numpy as np
 from dgpg_theory import exact_game
 from dgpg_theory import statistics as st
 from dgpg_theory.estimators import counterfactual as cf
+from dgpg_theory.measurement import counterfactuals as sim_estimators
 from dgpg_theory.ppo.config import TrainConfig
 
-PAPER_ALPHAS = (0.9, 0.2)  # the §6.2 schedule's start and end values (App. I)
 TRAINER_CLIP = TrainConfig().guidance_clip
+# What Table 2's rows say and which row each family stands for; the names, the claims and the paper's α are
+# the simulator's (measurement.counterfactuals), so the two tables share one catalogue.
+TABLE2_ROWS = {
+    "plain": "MAPPO / IPPO: Θ(N)", "loo": "MAPPO / IPPO: Θ(N)", "coma": "COMA: Θ(N)", "ob": "not in Table 2",
+    "difference": "Diff. Rewards: O(1)", "dg": "DG-PG: O(1)",
+}  # fmt: skip
+DESCRIPTIONS = {
+    "plain": "∇log π·R (Eq 2, no baseline)",
+    "loo": "∇log π·(R − b_loo), leave-one-out state baseline",
+    "coma": "∇log π·(R − E_{a'~π_i} Q(a_{−i}, a'))",
+    "ob": "∇log π·(R − b*), Kuba et al.'s optimal baseline",
+    "difference": "∇log π·(R − R_{−i}), difference rewards",
+}
 
 
 @dataclass(frozen=True)
 class Member:
-    """One estimator of the family: its name, what it is, and Table 2's claim for its per-agent variance."""
+    """One estimator of the family: its name (measurement.counterfactuals.variant_names), what it is, and
+    Table 2's claim for its per-agent variance."""
 
     name: str
-    description: str
-    table2_row: str  # the row of Table 2 it stands for, or "not in Table 2"
-    claim: str | None  # "Theta(N)", "O(1)", or None (Table 2 makes no claim)
-    units: str = "raw"  # "raw" or "trainer" (Eq 11 as implemented)
+
+    @property
+    def family(self) -> str:
+        return sim_estimators.family_of(self.name)
 
     @property
     def is_dg(self) -> bool:
-        return self.name.startswith("dg_")
+        return self.family == "dg"
+
+    @property
+    def units(self) -> str:
+        """'trainer' for DG in Eq 11's units (``dg_eq11_*``), else 'raw'."""
+        return "trainer" if self.name.startswith("dg_eq11_") else "raw"
+
+    @property
+    def claim(self) -> str | None:
+        """'Theta(N)', 'O(1)', or None (Table 2 makes no claim)."""
+        return sim_estimators.TABLE2_CLAIMS[self.family]
+
+    @property
+    def table2_row(self) -> str:
+        return TABLE2_ROWS[self.family]
+
+    @property
+    def description(self) -> str:
+        if not self.is_dg:
+            return DESCRIPTIONS[self.name]
+        variant = self.name.removeprefix("dg_eq11_" if self.units == "trainer" else "dg_")
+        label = "α*" if variant == "alpha_star" else f"α = {variant.removeprefix('alpha_')}"
+        return f"(1 − α)ĝ_J − αĝ_G at {label}" + (", Eq 11 units" if self.units == "trainer" else ", Eq 10")
 
 
-BASELINE_MEMBERS = (
-    Member("plain", "∇log π·R (Eq 2, no baseline)", "MAPPO / IPPO: Θ(N)", "Theta(N)"),
-    Member("loo", "∇log π·(R − b_loo), leave-one-out state baseline", "MAPPO / IPPO: Θ(N)", "Theta(N)"),
-    Member("coma", "∇log π·(R − E_{a'~π_i} Q(a_{−i}, a'))", "COMA: Θ(N)", "Theta(N)"),
-    Member("ob", "∇log π·(R − b*), Kuba et al.'s optimal baseline", "not in Table 2", None),
-    Member("difference", "∇log π·(R − R_{−i}), difference rewards", "Diff. Rewards: O(1)", "O(1)"),
-)
-
-
-def dg_member(alpha: float | None, units: str) -> Member:
-    """The DG-PG member at ``alpha`` (None: α*) in raw or trainer units."""
-    label = "α*" if alpha is None else f"α = {alpha}"
-    name = f"dg_{'star' if alpha is None else alpha}" + ("_trainer" if units == "trainer" else "")
-    description = f"(1 − α)ĝ_J − αĝ_G at {label}" + (", Eq 11 units" if units == "trainer" else ", Eq 10")
-    return Member(name, description, "DG-PG: O(1)", "O(1)", units)
-
-
-DG_MEMBERS = tuple(dg_member(alpha, units) for units in ("raw", "trainer") for alpha in (None, *PAPER_ALPHAS))
-MEMBERS: dict[str, Member] = {m.name: m for m in BASELINE_MEMBERS + DG_MEMBERS}
+MEMBERS: dict[str, Member] = {name: Member(name) for name in sim_estimators.variant_names(sim_estimators.ESTIMATORS)}
+DG_MEMBERS = tuple(member for member in MEMBERS.values() if member.is_dg)
 
 
 @dataclass(frozen=True)
@@ -164,9 +183,9 @@ def member_samples(
 
 def member_alpha(member: Member, calibration: DGCalibration) -> float:
     """The α a DG member mixes with: a paper value, or the pilot's α* in the member's units."""
-    if member.name.startswith("dg_star"):
+    if member.name.endswith("alpha_star"):
         return calibration.alpha_star if member.units == "raw" else calibration.alpha_star_trainer
-    return float(member.name.split("_")[1])
+    return float(member.name.rsplit("_", 1)[1])
 
 
 def expected_gradient(

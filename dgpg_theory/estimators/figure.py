@@ -25,7 +25,7 @@ def family_figure(result: dict, scaling: str = "sum") -> Figure:
         raw_names = [e["member"] for e in shown if e["units"] == "raw"]
         for entry in shown:
             # a trainer-unit DG line takes the colour of the raw DG line at the same α
-            index = raw_names.index(entry["member"].removesuffix("_trainer"))
+            index = raw_names.index(entry["member"].replace("dg_eq11_", "dg_"))
             n = np.array([row["n"] for row in entry["per_n"]], dtype=float)
             mean = np.array([row["mean"] for row in entry["per_n"]], dtype=float)
             low, high = (np.array([row["ci"][k] for row in entry["per_n"]], dtype=float) for k in (0, 1))

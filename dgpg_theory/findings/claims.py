@@ -79,18 +79,19 @@ TABLE2_TABLE = "\n".join(
         "{table2.exact.ob.variance} |",
         "| difference rewards, exact R_{−i} | Diff. Rewards: O(1) | {table2.exact.difference.relative} | O(1) shown | "
         "{table2.exact.difference.variance} |",
-        "| DG-PG at α* (Eq 10) | DG-PG: O(1) | {table2.exact.dg_star.relative} | O(1) shown | "
-        "{table2.exact.dg_star.variance} |",
-        "| DG-PG, α = 0.9 (Eq 10) | DG-PG: O(1) | {table2.exact.dg_0.9.relative} | O(1) not shown | "
-        "{table2.exact.dg_0.9.variance} |",
-        "| DG-PG, α = 0.2 (Eq 10) | DG-PG: O(1) | {table2.exact.dg_0.2.relative} | O(1) not shown | "
-        "{table2.exact.dg_0.2.variance} |",
-        "| DG-PG at α*, trainer units (Eq 11) | DG-PG: O(1) | {table2.exact.dg_star_trainer.relative} | O(1) shown | "
-        "{table2.exact.dg_star_trainer.variance} |",
-        "| DG-PG, α = 0.9, trainer units | DG-PG: O(1) | {table2.exact.dg_0.9_trainer.relative} | O(1) shown | "
-        "{table2.exact.dg_0.9_trainer.variance} |",
-        "| DG-PG, α = 0.2, trainer units | DG-PG: O(1) | {table2.exact.dg_0.2_trainer.relative} | O(1) not shown | "
-        "{table2.exact.dg_0.2_trainer.variance} |",
+        "| DG-PG at α* (Eq 10) | DG-PG: O(1) | {table2.exact.dg_alpha_star.relative} | O(1) shown | "
+        "{table2.exact.dg_alpha_star.variance} |",
+        "| DG-PG, α = 0.9 (Eq 10) | DG-PG: O(1) | {table2.exact.dg_alpha_0.9.relative} | O(1) not shown | "
+        "{table2.exact.dg_alpha_0.9.variance} |",
+        "| DG-PG, α = 0.2 (Eq 10) | DG-PG: O(1) | {table2.exact.dg_alpha_0.2.relative} | O(1) not shown | "
+        "{table2.exact.dg_alpha_0.2.variance} |",
+        "| DG-PG at α*, trainer units (Eq 11) | DG-PG: O(1) | {table2.exact.dg_eq11_alpha_star.relative} "
+        "| O(1) shown | "
+        "{table2.exact.dg_eq11_alpha_star.variance} |",
+        "| DG-PG, α = 0.9, trainer units | DG-PG: O(1) | {table2.exact.dg_eq11_alpha_0.9.relative} | O(1) shown | "
+        "{table2.exact.dg_eq11_alpha_0.9.variance} |",
+        "| DG-PG, α = 0.2, trainer units | DG-PG: O(1) | {table2.exact.dg_eq11_alpha_0.2.relative} | O(1) not shown | "
+        "{table2.exact.dg_eq11_alpha_0.2.variance} |",
         "",
         "Judged: the relative variance, which does not depend on the reward's scale. The per-agent σ² itself does: "
         "under the ÷N reward every baseline member's b is 2 lower, and under the summed reward it grows over "
@@ -519,11 +520,11 @@ CLAIMS: tuple[Claim, ...] = (
             Finding(
                 "DG-PG row, exact game, relative variance, M = N/2, N = 4…1024",
                 QUALIFIED,
-                "O(1) shown at α* (b = {table2.exact.dg_star.relative}; in the trainer's units "
-                "{table2.exact.dg_star_trainer.relative}) and at α = 0.9 in the trainer's units "
-                "({table2.exact.dg_0.9_trainer.relative}); not shown at the schedule's end α = 0.2 (raw "
-                "{table2.exact.dg_0.2.relative}, trainer units {table2.exact.dg_0.2_trainer.relative}) nor at "
-                "α = 0.9 in raw units ({table2.exact.dg_0.9.relative}).",
+                "O(1) shown at α* (b = {table2.exact.dg_alpha_star.relative}; in the trainer's units "
+                "{table2.exact.dg_eq11_alpha_star.relative}) and at α = 0.9 in the trainer's units "
+                "({table2.exact.dg_eq11_alpha_0.9.relative}); not shown at the schedule's end α = 0.2 (raw "
+                "{table2.exact.dg_alpha_0.2.relative}, trainer units {table2.exact.dg_eq11_alpha_0.2.relative}) nor at "
+                "α = 0.9 in raw units ({table2.exact.dg_alpha_0.9.relative}).",
                 (TABLE2 + "test_dg_pg_row",),
                 qualifier="at α* or, in the trainer's units, α = 0.9; not at a fixed α = 0.2",
             ),

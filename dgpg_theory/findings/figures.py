@@ -98,12 +98,12 @@ TABLE2_MEMBERS = (
     ("COMA, exact Q", "coma", 1.0),
     ("optimal baseline (Kuba et al.)", "ob", None),
     ("difference rewards", "difference", 0.0),
-    ("DG-PG at α*", "dg_star", 0.0),
-    ("DG-PG, α = 0.9", "dg_0.9", 0.0),
-    ("DG-PG, α = 0.2", "dg_0.2", 0.0),
-    ("DG-PG at α*, trainer units", "dg_star_trainer", 0.0),
-    ("DG-PG, α = 0.9, trainer units", "dg_0.9_trainer", 0.0),
-    ("DG-PG, α = 0.2, trainer units", "dg_0.2_trainer", 0.0),
+    ("DG-PG at α*", "dg_alpha_star", 0.0),
+    ("DG-PG, α = 0.9", "dg_alpha_0.9", 0.0),
+    ("DG-PG, α = 0.2", "dg_alpha_0.2", 0.0),
+    ("DG-PG at α*, trainer units", "dg_eq11_alpha_star", 0.0),
+    ("DG-PG, α = 0.9, trainer units", "dg_eq11_alpha_0.9", 0.0),
+    ("DG-PG, α = 0.2, trainer units", "dg_eq11_alpha_0.2", 0.0),
 )
 
 
