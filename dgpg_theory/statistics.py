@@ -537,7 +537,7 @@ def check_slope_equals(fit: SlopeFit, target: float, false_alarm: float = DEFAUL
     """Two-sided t-test of slope = target; ``holds``: not rejected at false_alarm and the interval excludes 0.
 
     What it is used for: the rejection. p_value < false_alarm is evidence *against* Θ(N^target) (the slope
-    differs significantly from the target); the measurement layer's ``_judge`` uses it that way to call a slope
+    differs significantly from the target); the measurement layer's ``judge_scaling`` uses it that way to call a slope
     inconsistent with Θ(N). Failing to reject (``holds``) is *not* evidence for Θ(N^target): a noisy fit passes
     more easily than a precise one. Evidence for the claim is an equivalence test, ``check_slope_theta``."""
     t = (fit.slope - target) / fit.slope_se

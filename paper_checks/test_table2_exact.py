@@ -16,7 +16,7 @@ import pytest
 
 from dgpg_theory.estimators import family, scaling
 from dgpg_theory.findings.reasons import quote
-from dgpg_theory.measurement.moments import _judge as judge_scaling
+from dgpg_theory.measurement.moments import judge_scaling
 
 from .conftest import record_slope
 

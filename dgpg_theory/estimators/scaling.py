@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from dgpg_theory import exact_game
 from dgpg_theory import statistics as st
 from dgpg_theory.estimators import family
-from dgpg_theory.measurement.moments import _judge as judge_scaling  # the measurement layer's three-way verdict
+from dgpg_theory.measurement.moments import judge_scaling
 from sim.arguments import require, require_int
 
 DEFAULT_N = (4, 8, 16, 32, 64, 128, 256, 512, 1024)

@@ -23,8 +23,8 @@ same arrivals, so their agent counts agree at every step): common random numbers
 every Q and R_−i share the noise. The factual return R is the member a' = a_i.
 
 Cost: C copies × G tested agents × (K + 1) rollouts, all in one batched env (chunked by copy for memory).
-C defaults to ``default_copies``: as many rollouts as the cell's fork and its two nested batches together,
-so that ``--estimators all`` about doubles a cell's time.
+C defaults to ``default_copies``: half as many rollouts as the cell's fork and its two nested batches together
+(``SamplingConfig.counterfactual_budget``), so that ``--estimators all`` adds about 40 % to a cell's time.
 """
 
 from __future__ import annotations
@@ -233,12 +233,13 @@ def eq11_units(returns: np.ndarray, coefficient: np.ndarray) -> tuple[np.ndarray
 
 
 def plug_in_alpha(score: np.ndarray, j_weight: np.ndarray, g_weight: np.ndarray) -> float:
-    """α* of Theorem 4.2 from σ_J², σ_G², ρ of the samples s·w_J, s·w_G (score [S, A, P], weights [S, A])."""
+    """α* of Theorem 4.2 from σ_J², σ_G², ρ of the samples s·w_J, s·w_G (score [S, A, P], weights [S, A]),
+    taken in [0, 1] (the DG estimator mixes with α ∈ [0, 1]; the exact game's table does the same)."""
     g_j = (score * j_weight[..., None]).reshape(len(score), -1)
     g_g = (score * g_weight[..., None]).reshape(len(score), -1)
     var_j, var_g = st.trace_variance(g_j), st.trace_variance(g_g)
     rho = st.trace_correlation(g_j, g_g) if var_j > 0 and var_g > 0 else 0.0
-    return st.optimal_mixing(var_j, var_g, min(max(rho, -1.0), 1.0)).alpha_star if var_j + var_g > 0 else 0.0
+    return st.optimal_mixing(var_j, var_g, min(max(rho, -1.0), 1.0)).constrained_alpha if var_j + var_g > 0 else 0.0
 
 
 def baseline_weights(samples: CounterfactualSamples, factor: float) -> dict[str, np.ndarray]:

@@ -20,7 +20,7 @@ replicates (snapshots are independent; the copies within one are not a replicate
 on log N over every (N, replicate) point with one intercept per tidal phase (statistics.fit_log_log_slope;
 measurement.phases) and a three-way verdict per claim —
 consistent / inconsistent / undetermined — with the theory layer's margin δ = 0.25: Θ(N) by equivalence
-|b − 1| < δ, O(1) (bounded) by b < δ (see _judge); all at false alarm 1e-4 by default. Per-N intervals are
+|b − 1| < δ, O(1) (bounded) by b < δ (see judge_scaling); all at false alarm 1e-4 by default. Per-N intervals are
 bootstrap intervals on the log scale for variances, Fisher z for ρ, normal otherwise.
 """
 
@@ -502,7 +502,7 @@ def _slope_of_points(
             quantity, claim, math.nan, [math.nan, math.nan], None, "undetermined", "too few valid points",
             len(valid), dropped,
         )  # fmt: skip
-    holds, outcome, message = _judge(fit, claim, false_alarm)
+    holds, outcome, message = judge_scaling(fit, claim, false_alarm)
     verdict = f"{quantity} ∝ N^b, b = {fit.slope:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}]: {outcome}"
     if dropped:
         verdict += f"; {dropped} replicate(s) {dropped_as} dropped"
@@ -512,7 +512,7 @@ def _slope_of_points(
     )
 
 
-def _judge(fit: st.SlopeFit, claim: str, false_alarm: float) -> tuple[bool | None, str, str]:
+def judge_scaling(fit: st.SlopeFit, claim: str, false_alarm: float) -> tuple[bool | None, str, str]:
     """Three-way verdict (True / False / None = undetermined) on Θ(N) or O(1), with margin δ = 0.25.
 
     Θ(N): consistent if the TOST equivalence |b − 1| < δ is shown (statistics.check_slope_theta); inconsistent if
