@@ -6,13 +6,15 @@
 
 Prints a table, writes results.json, results.csv and five PNG figures to --out (each file atomically: an
 interrupted run leaves no half-written file). The default scan (N = 5…200, S = 48, R = 32, binding) took 9 min
-25 s on a 2-core machine with 2 workers; its size comes from ``python -m dgpg_theory.scan_plan`` on a pilot.
+25 s on a 2-core machine with 2 workers (13 min 17 s on a slower day, 2026-12-03); its size comes from
+``python -m dgpg_theory.scan_plan`` on a pilot.
 The scan itself is ``measurement.scan.run_scan``; what a sample is, ``measurement.samples``; the statistics and
 verdicts, ``measurement.moments``. Bad input exits with code 2.
 
 ``--estimators`` (default plain,loo,dg: no extra rollouts, every number of the default scan as before) measures
 the estimator family of Table 2 side by side (measurement.counterfactuals): coma, ob and difference need the
-counterfactual groups, which about double a cell's time; a second table and estimators.png report them.
+counterfactual groups, which add about half a cell's rollouts (``--estimators all`` on N = 5…200: 20 min 34 s on
+2026-12-03); a second table and estimators.png report them.
 
 ``--policy checkpoint:PATH`` measures a trained actor of ``python -m dgpg_theory.train`` (a run's best.pt or
 last.pt; linear or scoring model, measurement.checkpoints): it is loaded once here and checked against every
@@ -111,7 +113,8 @@ def parser() -> argparse.ArgumentParser:
     add("--estimators", default=",".join(DEFAULTS.estimators), help=f"the estimator family of Table 2 to measure "
         f"side by side: a comma list of {', '.join(ESTIMATORS)}, or all (dgpg_theory.measurement.counterfactuals). "
         f"{', '.join(COUNTERFACTUAL_ESTIMATORS)} need counterfactual rollouts (every action of a tested agent and "
-        "its job removed, with common random numbers; about doubles the scan's time), and then every estimator "
+        "its job removed, with common random numbers; about +55 %% time: all on N = 5…200 took 20 min 34 s), "
+        "and then every estimator "
         "is evaluated on those copies; without them plain, loo, dg use the fork copies. Default: %(default)s")
     add("--counterfactual-agents", type=int, default=DEFAULTS.counterfactual_agents, help="tested fork-step agents "
         "per snapshot in the counterfactual groups (>= 1). Default: %(default)s")
