@@ -119,7 +119,7 @@ def parser() -> argparse.ArgumentParser:
     add("--counterfactual-agents", type=int, default=DEFAULTS.counterfactual_agents, help="tested fork-step agents "
         "per snapshot in the counterfactual groups (>= 1). Default: %(default)s")
     add("--counterfactual-copies", type=int, default=None, help="copies with independent futures in the "
-        "counterfactual groups (>= 2); default: C with C·agents·(K + 1) ≈ the fork's and nested batches' rollouts")
+        "counterfactual groups (>= 2); default: C with C·agents·(K + 1) ≈ half the fork's and nested batches' rollouts")
     add("--no-plots", action="store_true", help="skip the figures")
     add("--no-progress", action="store_true", help="no progress bar")
     # fmt: on

@@ -69,7 +69,7 @@ class ScanConfig:
     # Without coma, ob or difference no counterfactual rollout runs and plain, loo, dg use the fork copies.
     estimators: tuple[str, ...] = cf.DEFAULT_ESTIMATORS
     counterfactual_agents: int = 1  # G: tested fork-step agents per snapshot (counterfactual groups)
-    counterfactual_copies: int | None = None  # C (None: C·G·(K + 1) ≈ the fork's and nested batches' rollouts)
+    counterfactual_copies: int | None = None  # C (None: C·G·(K + 1) ≈ half the fork's and nested batches' rollouts)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "estimators", cf.parse_estimators(self.estimators))
