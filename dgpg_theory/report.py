@@ -57,7 +57,8 @@ def parser() -> argparse.ArgumentParser:
         description="Measure every claim the toolkit checks and write REPORT.md and verdicts.json. Measured on "
         "the 2-core machine (2026-12-03): the full report (all paper checks ≈ 15 min, the default variance scan "
         "≈ 11 min, the notebooks as HTML ≈ 3 min) took 29 min 10 s; --quick took 1 min 31 s–2 min 6 s on its first run "
-        "after a fresh install (numba compiling the simulator) and 62 s after. Needs the source checkout "
+        "after a fresh install (numba compiling the simulator; 3 min 34 s with Table 2's checks on a slower day) "
+        "and 62 s after. Needs the source checkout "
         "(pip install -e .): it runs paper_checks/ and reads paper_checks/records.json.",
     )
     add = p.add_argument
