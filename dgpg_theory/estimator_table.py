@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dgpg_theory import _io
 from dgpg_theory.estimators import scaling
-from sim.arguments import ArgumentError
+from sim.arguments import ArgumentError, explicit_flags
 
 QUICK = {"n": [4, 8, 16, 32, 64], "replicates": 4, "samples": 200}
 DEFAULT_SERVERS = ["half", "8"]
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = p.parse_args(argv)
-    explicit = {a.lstrip("-").split("=")[0].replace("-", "_") for a in argv if a.startswith("--")}
+    explicit = explicit_flags(argv)
     try:
         planned = scans(args, explicit)
         _io.check_writable_directory(args.out)

@@ -45,7 +45,7 @@ from dgpg_theory.measurement.scan import (
     write_results,
 )
 from dgpg_theory.measurement.sweep import EXECUTORS, SweepError
-from sim.arguments import ArgumentError
+from sim.arguments import ArgumentError, explicit_flags
 from sim.kernels import QUEUE_MODEL_HELP, QUEUE_MODELS
 from sim.scales import MIN_SERVERS
 
@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = p.parse_args(argv)
-    explicit = {a.lstrip("-").split("=")[0].replace("-", "_") for a in argv if a.startswith("--")}
+    explicit = explicit_flags(argv)
     try:
         config, execution = config_from(args, explicit)
     except ArgumentError as error:

@@ -47,3 +47,9 @@ def require_int(name: str, value: object, low: int | None = None, high: int | No
     "for split='test'")."""
     fits = is_int(value) and (low is None or value >= low) and (high is None or value < high)
     require(fits, name, value, int_range(low, high) + (f" {context}" if context else ""))
+
+
+def explicit_flags(argv: list[str]) -> set[str]:
+    """The destinations of the ``--long`` flags given on a command line (``--n-servers=3`` → ``n_servers``): what a
+    ``--quick`` preset must not override."""
+    return {a.lstrip("-").split("=")[0].replace("-", "_") for a in argv if a.startswith("--")}
