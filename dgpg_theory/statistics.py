@@ -210,6 +210,16 @@ def optimal_mixing(sigma_j2: float, sigma_g2: float, rho: float) -> OptimalMixin
     )
 
 
+def plug_in_alpha(samples_j: np.ndarray, samples_g: np.ndarray) -> float:
+    """α* of Eq 13 from paired samples of ĝ_J and ĝ_G ([S, P] each), taken in [0, 1] as the DG estimator mixes
+    (Eq 10). ρ is 0 when one estimator has zero variance; α is 0 when both have (every α is then as good)."""
+    var_j, var_g = trace_variance(samples_j), trace_variance(samples_g)
+    if var_j + var_g == 0:
+        return 0.0
+    rho = trace_correlation(samples_j, samples_g) if var_j > 0 and var_g > 0 else 0.0
+    return optimal_mixing(var_j, var_g, min(max(rho, -1.0), 1.0)).constrained_alpha
+
+
 def dg_variance_empirical(samples_j: np.ndarray, samples_g: np.ndarray, alphas: Sequence[float]) -> np.ndarray:
     """tr Cov((1−α)ĝ_J − αĝ_G) computed directly from the mixed samples, one value per α (Eq 10)."""
     a, b = _paired("samples_j", samples_j, "samples_g", samples_g)

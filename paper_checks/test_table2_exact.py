@@ -16,6 +16,7 @@ import pytest
 
 from dgpg_theory.estimators import family, scaling
 from dgpg_theory.findings.reasons import quote
+from dgpg_theory.measurement import counterfactuals as sim_estimators
 from dgpg_theory.measurement.moments import judge_scaling
 
 from .conftest import record_slope
@@ -124,7 +125,20 @@ def test_dg_pg_row_at_the_papers_alpha_is_o1(table, record, member):
 
 def test_every_member_has_a_check():
     failing = {param.values[0] for param in DG_FAILS}
-    assert set(family.MEMBERS) == {"loo", "plain", "coma", "ob", "difference", *DG_HOLDS, *failing}
+    control = sim_estimators.EQ11_CONTROL
+    assert set(family.MEMBERS) == {"loo", "plain", "coma", "ob", "difference", *DG_HOLDS, *failing, control}
+
+
+def test_control_eq11_at_alpha_0_is_the_state_baseline_in_other_units(table):
+    """Eq 11 at α = 0 is the state baseline divided by the pilot's advantage spread: its relative variance is
+    loo's (so the relative-variance verdicts of the Eq 11 rows are comparable with the raw rows'), while its
+    per-agent variance is not (the standardization changes it with N), which is why the rows are judged on the
+    former."""
+    control, loo = sim_estimators.EQ11_CONTROL, "loo"
+    relative = [scaling.verdict(table, name, "sum", "relative").fit.slope for name in (control, loo)]
+    variance = [scaling.verdict(table, name, "sum", "variance").fit.slope for name in (control, loo)]
+    assert relative[0] == pytest.approx(relative[1], abs=1e-6)
+    assert abs(variance[0] - variance[1]) > 0.25
 
 
 def test_negative_control_the_verdicts_discriminate(table):

@@ -3,7 +3,6 @@ BatchedEnv.remove_jobs, and the scan's --estimators: common random numbers, the 
 do not depend on the agent's own action (with negative controls), and the default scan left unchanged."""
 
 import copy
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -12,8 +11,10 @@ import pytest
 from dgpg_theory import variance_scan
 from dgpg_theory.measurement import counterfactuals as cf
 from dgpg_theory.measurement import samples as gs
+from dgpg_theory.measurement.moments import estimator_moments
 from dgpg_theory.measurement.policies import make_policy
 from dgpg_theory.measurement.scan import ScanConfig, run_scan
+from dgpg_theory.trainer_units import TrainerScales
 from sim.arguments import ArgumentError
 from sim.env import BatchedEnv
 from sim.scales import resolve_scale
@@ -185,7 +186,7 @@ def _expected_gradient(setting, samples, baseline_of) -> np.ndarray:
 @pytest.mark.parametrize("name", ["coma", "ob", "difference"])
 def test_baselines_do_not_depend_on_the_own_action_so_the_estimators_are_unbiased(setting, groups, name):
     def baseline(samples):
-        return samples.returns - cf.baseline_weights(samples, 1.0)[name][:, 0]
+        return samples.returns - cf.baseline_weights(samples, 1.0, state_value=0.0)[name][:, 0]
 
     score_all = _score_all(setting, groups)
     swapped = [baseline(_with_own_action(groups, score_all, 0, k)) for k in range(groups.q.shape[2])]
@@ -196,8 +197,11 @@ def test_baselines_do_not_depend_on_the_own_action_so_the_estimators_are_unbiase
 
 
 def test_negative_control_an_own_action_baseline_is_detected(setting, groups):
-    def own_action_baseline(samples):  # half the agent's own Q: depends on a_i, so it biases the estimator
-        return 0.5 * samples.returns
+    def own_action_baseline(samples):
+        # Difference rewards through the production weights, but with agent i's job kept where it went:
+        # "R_−i" := Q(a_−i, a_i) depends on a_i, so the estimator is biased (the exact game's keep_own_job)
+        kept = replace(samples, removed=samples.returns[:, None].repeat(samples.removed.shape[1], axis=1))
+        return samples.returns - cf.baseline_weights(kept, 1.0, state_value=0.0)["difference"][:, 0]
 
     score_all = _score_all(setting, groups)
     first, second = (own_action_baseline(_with_own_action(groups, score_all, 0, k)) for k in (0, 1))
@@ -208,22 +212,44 @@ def test_negative_control_an_own_action_baseline_is_detected(setting, groups):
 
 def test_the_optimal_baseline_is_comas_when_every_score_has_the_same_norm(groups):
     flat = replace(groups, score_norm2=np.ones_like(groups.score_norm2))
-    weights = cf.baseline_weights(flat, 2.0)
+    weights = cf.baseline_weights(flat, 2.0, state_value=0.0)
     np.testing.assert_allclose(weights["ob"], weights["coma"], rtol=1e-12)
-    assert not np.allclose(cf.baseline_weights(groups, 2.0)["ob"], weights["coma"])
+    assert not np.allclose(cf.baseline_weights(groups, 2.0, state_value=0.0)["ob"], weights["coma"])
 
 
-def test_eq11_units_are_the_trainers_formulas():
+def test_trainer_units_are_the_trainers_formulas():
     from dgpg_theory.ppo.advantages import RunningNormalizer, standardize
 
     rng = np.random.default_rng(0)
     returns, coefficient = rng.normal(size=6), rng.normal(size=(6, 3))
-    advantage, guidance = cf.eq11_units(returns, coefficient)
-    loo = (returns.sum() - returns) / 5
-    np.testing.assert_allclose(advantage, standardize(returns - loo))
+    advantage = returns - (returns.sum() - returns) / 5
+    scales = TrainerScales.fit(advantage, coefficient)
+    standardized, normalized = scales.apply(advantage, coefficient, clip=1.5)
+    np.testing.assert_allclose(standardized, standardize(advantage))
     normalizer = RunningNormalizer()
     normalizer.update(coefficient.reshape(-1))
-    np.testing.assert_allclose(guidance, normalizer.normalize(coefficient, math.inf))
+    np.testing.assert_allclose(normalized, normalizer.normalize(coefficient, 1.5))
+    assert np.abs(normalized).max() == 1.5
+
+
+def test_counterfactual_estimators_take_the_state_baseline_and_eq11_scales_from_the_fork(setting):
+    """On the counterfactual copies the state baseline is the fork's mean return and Eq 11's scales are the
+    fork's, so the α = 0 control is the state baseline's estimator divided by the fork's advantage spread: the
+    same relative variance, a per-agent variance that is not forced to ≈ E‖∇log π‖² by the copies' own spread."""
+    scale, *_, policy = setting
+    config = gs.SamplingConfig(copies=8, horizon=HORIZON, warmup_steps=40, nested_outer=2, nested_inner=2,
+                               counterfactuals=True, counterfactual_copies=3)  # fmt: skip
+    cell = gs.sample_cell(policy, scale, 0, config, np.random.SeedSequence(5))
+    fork, groups = cell.fork, cell.counterfactual
+    moments = estimator_moments(cell, factor=2.0)
+    loo, control = moments["loo"], moments[cf.EQ11_CONTROL]
+    advantage = fork.returns - (fork.returns.sum() - fork.returns) / (len(fork.returns) - 1)
+    divisor = TrainerScales.fit(advantage, fork.coefficient).advantage_divisor
+    assert control["var"] == pytest.approx(loo["var"] / (2.0 * divisor) ** 2, rel=1e-9)
+    assert control["signal"] == pytest.approx(loo["signal"] / (2.0 * divisor) ** 2, rel=1e-9, abs=1e-300)
+    expected_loo = 2.0 * (groups.returns - fork.returns.mean())
+    weights = cf.baseline_weights(groups, 2.0, float(fork.returns.mean()))["loo"]
+    np.testing.assert_allclose(weights[:, 0], expected_loo, rtol=1e-12)
 
 
 # ----------------------------------------------------------------------------------------------------------

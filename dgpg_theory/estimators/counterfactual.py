@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from dgpg_theory.exact_game import LoadBalancingGame, policy_probabilities
+from dgpg_theory.measurement import counterfactuals as sim_estimators
 
 
 def penalties(game: LoadBalancingGame, loads: np.ndarray) -> np.ndarray:
@@ -85,5 +86,4 @@ def coma_weights(game: LoadBalancingGame, theta: np.ndarray) -> np.ndarray:
 
 def optimal_baseline_weights(game: LoadBalancingGame, theta: np.ndarray) -> np.ndarray:
     """ω_i(a') ∝ π_i(a') ‖∇log π_i(a')‖²: Kuba et al.'s optimal baseline is the ω-mean of Q(a_{−i}, ·), [N, M]."""
-    unnormalized = policy_probabilities(game, theta) * score_norms(game, theta)
-    return unnormalized / unnormalized.sum(axis=1, keepdims=True)
+    return sim_estimators.optimal_baseline_weights(policy_probabilities(game, theta), score_norms(game, theta))

@@ -26,8 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dgpg_theory import exact_game
-from dgpg_theory.estimators import counterfactual as cf
-from dgpg_theory.estimators import family
+from dgpg_theory.estimators import counterfactual, family
 
 # The baselines compared with b*: a constant (here J itself, a state-value baseline), COMA and difference
 # rewards — each a function of a_{−i} alone, as the identity requires.
@@ -83,7 +82,8 @@ def check_excess_variance(game: exact_game.LoadBalancingGame, theta: np.ndarray)
     expected_reward = float(p @ samples.reward)
     candidates = {name: given[name] for name in ("plain", "coma", "difference")}
     candidates["state_value"] = np.full_like(given["plain"], expected_reward)
-    expected_score_norm = (exact_game.policy_probabilities(game, theta) * cf.score_norms(game, theta)).sum(axis=1)
+    policy = exact_game.policy_probabilities(game, theta)
+    expected_score_norm = (policy * counterfactual.score_norms(game, theta)).sum(axis=1)
 
     def trace_covariance(baseline: np.ndarray) -> np.ndarray:
         g = score * (samples.reward[:, None] - baseline)[..., None]  # [J, N, 4]

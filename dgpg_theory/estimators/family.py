@@ -17,7 +17,8 @@ Choices (the paper leaves them open):
     (std of the advantage; mean and std of c) are fitted on an independent pilot batch, as a trainer fits them
     on earlier data: the measured estimator is then a fixed linear combination of unbiased ones, and its mean
     is known exactly — except for the clip, which ``TRAINER_CLIP = inf`` removes in the unbiasedness tests.
-  - The trainer standardizes by the batch's own statistics; the pilot's differ from them by O(1/√S).
+  - The trainer standardizes by the batch's own statistics; the pilot's differ from them by O(1/√S). The scales
+    and their formulas are dgpg_theory.trainer_units', shared with the simulator's variance scan.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ import numpy as np
 
 from dgpg_theory import exact_game
 from dgpg_theory import statistics as st
-from dgpg_theory.estimators import counterfactual as cf
+from dgpg_theory.estimators import counterfactual
 from dgpg_theory.measurement import counterfactuals as sim_estimators
 from dgpg_theory.ppo.config import TrainConfig
+from dgpg_theory.trainer_units import TrainerScales
 
 TRAINER_CLIP = TrainConfig().guidance_clip
 # What Table 2's rows say and which row each family stands for; the names, the claims and the paper's α are
@@ -39,6 +41,7 @@ TABLE2_ROWS = {
     "plain": "MAPPO / IPPO: Θ(N)", "loo": "MAPPO / IPPO: Θ(N)", "coma": "COMA: Θ(N)", "ob": "not in Table 2",
     "difference": "Diff. Rewards: O(1)", "dg": "DG-PG: O(1)",
 }  # fmt: skip
+CONTROL_ROW = "control: loo, Eq 11"
 DESCRIPTIONS = {
     "plain": "∇log π·R (Eq 2, no baseline)",
     "loo": "∇log π·(R − b_loo), leave-one-out state baseline",
@@ -71,11 +74,11 @@ class Member:
     @property
     def claim(self) -> str | None:
         """'Theta(N)', 'O(1)', or None (Table 2 makes no claim)."""
-        return sim_estimators.TABLE2_CLAIMS[self.family]
+        return sim_estimators.claim_of(self.name)
 
     @property
     def table2_row(self) -> str:
-        return TABLE2_ROWS[self.family]
+        return CONTROL_ROW if self.name == sim_estimators.EQ11_CONTROL else TABLE2_ROWS[self.family]
 
     @property
     def description(self) -> str:
@@ -96,9 +99,7 @@ class DGCalibration:
 
     alpha_star: float
     alpha_star_trainer: float
-    advantage_std: float
-    coefficient_mean: float
-    coefficient_std: float
+    scales: TrainerScales
 
 
 def baselines(
@@ -109,15 +110,15 @@ def baselines(
     f = game.reward_factor
     n_samples = samples.actions.shape[0]
 
-    def counterfactual(weights: np.ndarray) -> np.ndarray:
-        return -f * cf.expected_counterfactual_penalty(game, samples.actions, loads, weights)
+    def expected_counterfactual(weights: np.ndarray) -> np.ndarray:
+        return -f * counterfactual.expected_counterfactual_penalty(game, samples.actions, loads, weights)
 
     return {
         "plain": np.zeros((n_samples, game.n_agents)),
         "loo": np.broadcast_to(st.leave_one_out_mean(samples.reward)[:, None], (n_samples, game.n_agents)),
-        "coma": counterfactual(cf.coma_weights(game, theta)),
-        "ob": counterfactual(cf.optimal_baseline_weights(game, theta)),
-        "difference": -f * cf.penalty_without_agent(game, samples.actions, loads),
+        "coma": expected_counterfactual(counterfactual.coma_weights(game, theta)),
+        "ob": expected_counterfactual(counterfactual.optimal_baseline_weights(game, theta)),
+        "difference": -f * counterfactual.penalty_without_agent(game, samples.actions, loads),
     }
 
 
@@ -126,35 +127,25 @@ def calibrate(
 ) -> DGCalibration:
     """α* and the trainer's scales from an independent pilot batch (Eq 13; ppo.advantages)."""
     advantage = pilot.reward - st.leave_one_out_mean(pilot.reward)
-    coefficient = pilot.guidance_coefficient
-    scales = (float(advantage.std()), float(coefficient.mean()), float(coefficient.std()))
-    raw_j, raw_g = _flat(pilot.g_j_baseline), _flat(pilot.g_g)
+    scales = TrainerScales.fit(advantage, pilot.guidance_coefficient)
     score = exact_game.score_functions(game, theta, pilot.actions)
-    trainer_j, trainer_g = _trainer_pair(score, advantage, coefficient, *scales, clip=TRAINER_CLIP)
-    return DGCalibration(_alpha_star(raw_j, raw_g), _alpha_star(_flat(trainer_j), _flat(trainer_g)), *scales)
-
-
-def _alpha_star(g_j: np.ndarray, g_g: np.ndarray) -> float:
-    mixing = st.optimal_mixing(st.trace_variance(g_j), st.trace_variance(g_g), st.trace_correlation(g_j, g_g))
-    return mixing.constrained_alpha
+    trainer_j, trainer_g = trainer_pair(score, advantage, pilot.guidance_coefficient, scales, clip=TRAINER_CLIP)
+    return DGCalibration(
+        st.plug_in_alpha(_flat(pilot.g_j_baseline), _flat(pilot.g_g)),
+        st.plug_in_alpha(_flat(trainer_j), _flat(trainer_g)),
+        scales,
+    )
 
 
 def _flat(samples: np.ndarray) -> np.ndarray:
     return samples.reshape(samples.shape[0], -1)
 
 
-def _trainer_pair(
-    score: np.ndarray,
-    advantage: np.ndarray,
-    coefficient: np.ndarray,
-    advantage_std: float,
-    coefficient_mean: float,
-    coefficient_std: float,
-    clip: float,
+def trainer_pair(
+    score: np.ndarray, advantage: np.ndarray, coefficient: np.ndarray, scales: TrainerScales, clip: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(∇log π·Â, ∇log π·ĉ) in the trainer's units: Â = A/s_A, ĉ = clip((c − m_c)/s_c, ±clip)."""
-    standardized = advantage / advantage_std
-    normalized = np.clip((coefficient - coefficient_mean) / coefficient_std, -clip, clip)
+    """(∇log π·Â, ∇log π·ĉ) in the trainer's units (trainer_units.TrainerScales), ĉ clipped to ±``clip``."""
+    standardized, normalized = scales.apply(advantage, coefficient, clip)
     return score * standardized[:, None, None], score * normalized[..., None]
 
 
@@ -171,8 +162,7 @@ def member_samples(
         name: score * (samples.reward[:, None] - b)[..., None] for name, b in baselines(game, theta, samples).items()
     }
     advantage = samples.reward - st.leave_one_out_mean(samples.reward)
-    scales = (calibration.advantage_std, calibration.coefficient_mean, calibration.coefficient_std)
-    trainer_j, trainer_g = _trainer_pair(score, advantage, samples.guidance_coefficient, *scales, clip=clip)
+    trainer_j, trainer_g = trainer_pair(score, advantage, samples.guidance_coefficient, calibration.scales, clip)
     for member in DG_MEMBERS:
         raw = member.units == "raw"
         alpha = member_alpha(member, calibration)
@@ -199,4 +189,6 @@ def expected_gradient(
     alpha = member_alpha(member, calibration)
     if member.units == "raw":
         return (1 - alpha) * grad_j - alpha * grad_g
-    return (1 - alpha) * grad_j / calibration.advantage_std - alpha * grad_g / calibration.coefficient_std
+    # E[∇log π] = 0: the scales' means drop out of the mean, their divisors stay
+    scales = calibration.scales
+    return (1 - alpha) * grad_j / scales.advantage_divisor - alpha * grad_g / scales.coefficient_divisor

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from dgpg_theory.measurement.counterfactuals import EQ11_CONTROL
 from dgpg_theory.measurement.plots import n_axis
 
 PANELS = (("variance", "per-agent variance Σ tr Cov(ĝⁱ)/N"), ("relative", "relative variance Σ tr Cov / Σ ‖Eĝⁱ‖²"))
@@ -24,8 +25,7 @@ def family_figure(result: dict, scaling: str = "sum") -> Figure:
         shown = [e for e in entries if e["quantity"] == quantity]
         raw_names = [e["member"] for e in shown if e["units"] == "raw"]
         for entry in shown:
-            # a trainer-unit DG line takes the colour of the raw DG line at the same α
-            index = raw_names.index(entry["member"].replace("dg_eq11_", "dg_"))
+            index = raw_names.index(_raw_partner(entry["member"]))
             n = np.array([row["n"] for row in entry["per_n"]], dtype=float)
             mean = np.array([row["mean"] for row in entry["per_n"]], dtype=float)
             low, high = (np.array([row["ci"][k] for row in entry["per_n"]], dtype=float) for k in (0, 1))
@@ -48,3 +48,9 @@ def family_figure(result: dict, scaling: str = "sum") -> Figure:
     )
     figure.tight_layout()
     return figure
+
+
+def _raw_partner(member: str) -> str:
+    """The raw-unit line whose colour a trainer-unit line takes: DG at the same α; the α = 0 control, whose
+    relative variance is the state baseline's, takes loo's."""
+    return "loo" if member == EQ11_CONTROL else member.replace("dg_eq11_", "dg_")

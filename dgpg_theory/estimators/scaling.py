@@ -85,7 +85,7 @@ def _point(game: exact_game.LoadBalancingGame, rngs: tuple[np.random.Generator, 
             out[(name, scaling, "variance")] = variance / game.n_agents
             out[(name, scaling, "relative")] = variance / float((mean**2).sum())
     calibration = family.calibrate(game, theta, pilot)
-    normalized = (batch.guidance_coefficient - calibration.coefficient_mean) / calibration.coefficient_std
+    normalized = calibration.scales.normalized_coefficient(batch.guidance_coefficient)
     return out, float((np.abs(normalized) > family.TRAINER_CLIP).mean())
 
 

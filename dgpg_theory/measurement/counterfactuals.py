@@ -2,17 +2,21 @@
 
 Per fork-step agent i with score s_i = ∇_θ log π(a_i | o_i) and shared return R (App. A, Table 2):
   plain       s_i·R                                        (Eq 2)
-  loo         s_i·(R − b_loo), b_loo = mean R of the other copies
+  loo         s_i·(R − b), a state baseline: b = the mean R of the other fork copies (b_loo) on the fork; on
+              the counterfactual copies, the mean R of the cell's S fork copies, an independent batch from the
+              same snapshot (a leave-one-out mean over C copies would add noise that changes with C, and C
+              falls with N)
   coma        s_i·(Q(a) − Σ_a' π(a'|o_i) Q(a_−i, a'))         (Foerster et al. 2018's counterfactual baseline)
   ob          s_i·(Q(a) − b*(a_−i)),  b* = Σ_a' π(a')‖s_i(a')‖² Q(a_−i, a') / Σ_a' π(a')‖s_i(a')‖²
               (Kuba et al. 2021's optimal baseline; ‖s_i(a')‖² the squared norm of our policy's score at o_i)
   difference  s_i·(R − R_−i), R_−i the return with agent i's job removed (it never arrived)
-  dg          (1 − α)·s_i(R − b_loo) − α·s_i c_i           (Eq 10), raw units, at the cell's plug-in α* and at
+  dg          (1 − α)·s_i(R − b) − α·s_i c_i           (Eq 10), raw units, at the cell's plug-in α* and at
               the paper's α ∈ {0.9, 0.2}; and ``dg_eq11_*``: the trainer's units (Eq 11 as in
-              dgpg_theory.ppo.advantages): Â = R − b_loo standardized over the batch, ĉ = c normalized by the
-              batch's own mean and variance over every fork-step agent, no clip. One fork batch stands in for
-              the trainer's running normalizer (momentum 0.99): its first batch sets the statistics directly,
-              which is what one batch can show; the clip at ±3 is left out so that the estimator stays linear.
+              dgpg_theory.ppo.advantages, through dgpg_theory.trainer_units): Â = R − b standardized and ĉ = c
+              normalized with the fork batch's statistics (over its S copies and every fork-step agent), no
+              clip. The fork stands in for the trainer's running normalizer (momentum 0.99), whose first batch
+              sets the statistics directly; the clip at ±3 is left out so that the estimator stays linear.
+              ``dg_eq11_alpha_0`` (EQ11_CONTROL) is a control: the state baseline in Eq 11's units.
 The baselines of coma, ob and difference do not depend on a_i, so each estimator is unbiased.
 
 Q(a_−i, a') on the simulator is the discounted return of a forked rollout in which agent i's fork-step action
@@ -35,8 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dgpg_theory import statistics as st
 from dgpg_theory.measurement.policies import Policy, sample_categorical
+from dgpg_theory.trainer_units import TrainerScales
 from sim.arguments import ArgumentError
 from sim.env import BatchedEnv
 from sim.scenario import Scenario
@@ -52,6 +56,10 @@ TABLE2_CLAIMS: dict[str, str | None] = {
     "plain": "Theta(N)", "loo": "Theta(N)", "coma": "Theta(N)", "ob": None, "difference": "O(1)", "dg": "O(1)",
 }  # fmt: skip
 DG_VARIANTS = ("alpha_star", *(f"alpha_{a:g}" for a in PAPER_ALPHAS))
+# A control, not a method: Eq 11 at α = 0 is the state baseline's estimator in the trainer's units. Its relative
+# variance is the state baseline's; its per-agent variance is ≈ E‖∇log π‖²·Var Â, bounded by the
+# standardization whatever the estimator's noise, which shows why the Eq 11 rows are judged on the former.
+EQ11_CONTROL = "dg_eq11_alpha_0"
 
 
 def parse_estimators(value: str | Sequence[str]) -> tuple[str, ...]:
@@ -72,11 +80,12 @@ def needs_counterfactuals(estimators: Sequence[str]) -> bool:
 
 
 def variant_names(estimators: Sequence[str]) -> list[str]:
-    """The reported estimators: one per family, six for dg (raw and Eq 11 units, at α*, 0.9 and 0.2)."""
+    """The reported estimators: one per family; for dg six (raw and Eq 11 units, at α*, 0.9 and 0.2) and the
+    Eq 11 control at α = 0."""
     names = []
     for name in estimators:
         if name == "dg":
-            names += [f"dg_{v}" for v in DG_VARIANTS] + [f"dg_eq11_{v}" for v in DG_VARIANTS]
+            names += [f"dg_{v}" for v in DG_VARIANTS] + [f"dg_eq11_{v}" for v in DG_VARIANTS] + [EQ11_CONTROL]
         else:
             names.append(name)
     return names
@@ -84,6 +93,11 @@ def variant_names(estimators: Sequence[str]) -> list[str]:
 
 def family_of(variant: str) -> str:
     return "dg" if variant.startswith("dg_") else variant
+
+
+def claim_of(variant: str) -> str | None:
+    """Table 2's claim for the variant's family; None for ob (not a row) and for the Eq 11 control."""
+    return None if variant == EQ11_CONTROL else TABLE2_CLAIMS[family_of(variant)]
 
 
 def default_copies(n_clusters: int, tested_agents: int, budget: int) -> int:
@@ -221,38 +235,24 @@ def sample_counterfactuals(
 # ----------------------------------------------------------------------------------------------------------
 
 
-def eq11_units(returns: np.ndarray, coefficient: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Â = R − b_loo standardized over the batch [C] and ĉ = c normalized by the batch's own mean and variance
-    over every fork-step agent [C, A], no clip (Eq 11 on one batch; module docstring). The formulas of
-    ppo.advantages.standardize and of a RunningNormalizer's first batch, restated so that the scan's workers do
-    not import torch (tests/test_measurement_counterfactuals.py checks they agree)."""
-    advantage = returns - st.leave_one_out_mean(returns)
-    advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
-    guidance = (coefficient - coefficient.mean()) / np.sqrt(coefficient.var() + 1e-8)
-    return advantage, guidance
+def optimal_baseline_weights(probabilities: np.ndarray, score_norm2: np.ndarray) -> np.ndarray:
+    """Kuba et al.'s weights ω(a') = π(a')‖s(a')‖² / Σ_a'' π(a'')‖s(a'')‖² over the last axis; 0 where every
+    ‖s(a')‖² is 0 (the score then vanishes, every estimator is 0 and any baseline does)."""
+    unnormalized = probabilities * score_norm2
+    total = unnormalized.sum(axis=-1, keepdims=True)
+    return unnormalized / np.where(total > 0, total, 1.0)
 
 
-def plug_in_alpha(score: np.ndarray, j_weight: np.ndarray, g_weight: np.ndarray) -> float:
-    """α* of Theorem 4.2 from σ_J², σ_G², ρ of the samples s·w_J, s·w_G (score [S, A, P], weights [S, A]),
-    taken in [0, 1] (the DG estimator mixes with α ∈ [0, 1]; the exact game's table does the same)."""
-    g_j = (score * j_weight[..., None]).reshape(len(score), -1)
-    g_g = (score * g_weight[..., None]).reshape(len(score), -1)
-    var_j, var_g = st.trace_variance(g_j), st.trace_variance(g_g)
-    rho = st.trace_correlation(g_j, g_g) if var_j > 0 and var_g > 0 else 0.0
-    return st.optimal_mixing(var_j, var_g, min(max(rho, -1.0), 1.0)).constrained_alpha if var_j + var_g > 0 else 0.0
-
-
-def baseline_weights(samples: CounterfactualSamples, factor: float) -> dict[str, np.ndarray]:
-    """w = R − b per (copy, tested agent) for plain, loo, coma, ob and difference, returns scaled by ``factor``."""
+def baseline_weights(samples: CounterfactualSamples, factor: float, state_value: float) -> dict[str, np.ndarray]:
+    """w = R − b per (copy, tested agent) for plain, loo, coma, ob and difference, returns scaled by ``factor``.
+    loo's state baseline is ``state_value``, the mean return of an independent batch from the same snapshot
+    (the fork's S copies): its noise is then the same at every N, however few counterfactual copies there are."""
     r = factor * samples.returns[:, None]
     q = factor * samples.q
-    ob_weight = samples.probabilities * samples.score_norm2  # [G, K]
-    total = ob_weight.sum(axis=1)
-    # ‖s_i(a')‖² = 0 for every a' only if the score vanishes: then every estimator is 0 and any baseline does
-    ob_baseline = (q * ob_weight).sum(axis=-1) / np.where(total > 0, total, 1.0)
+    ob_baseline = (q * optimal_baseline_weights(samples.probabilities, samples.score_norm2)).sum(axis=-1)
     return {
         "plain": np.broadcast_to(r, samples.removed.shape),
-        "loo": np.broadcast_to(r - st.leave_one_out_mean(r[:, 0])[:, None], samples.removed.shape),
+        "loo": np.broadcast_to(r - factor * state_value, samples.removed.shape),
         "coma": r - (q * samples.probabilities).sum(axis=-1),
         "ob": r - ob_baseline,
         "difference": r - factor * samples.removed,
@@ -260,15 +260,21 @@ def baseline_weights(samples: CounterfactualSamples, factor: float) -> dict[str,
 
 
 def dg_weights(
-    returns: np.ndarray, coefficient: np.ndarray, agents: np.ndarray, factor: float, alphas: dict[str, float]
+    advantage: np.ndarray,
+    coefficient: np.ndarray,
+    agents: np.ndarray,
+    factor: float,
+    alphas: dict[str, float],
+    scales: TrainerScales,
 ) -> dict[str, np.ndarray]:
-    """w for Eq 10 (raw: (1 − α)(R − b_loo) − αc) and Eq 11 (trainer units: (1 − α)Â − αĉ) at each α of
-    ``alphas`` (keys ``alpha_star``, ``alpha_0.9``, …; ``eq11_alpha_star`` for Eq 11's own plug-in α*)."""
-    j = (factor * (returns - st.leave_one_out_mean(returns)))[:, None]
-    advantage, guidance = eq11_units(returns, coefficient)
+    """w for Eq 10 (raw: (1 − α)·factor·A − αc) and Eq 11 (trainer units: (1 − α)Â − αĉ, ``scales`` fitted on
+    the fork, no clip) at each α of ``alphas`` (keys ``alpha_star``, ``alpha_0.9``, …; ``eq11_alpha_star`` for
+    Eq 11's own plug-in α*), and the Eq 11 control at α = 0. ``advantage`` A = R − b [C], ``coefficient`` [C, A]."""
+    standardized, normalized = scales.apply(advantage, coefficient)
     weights = {}
     for variant in DG_VARIANTS:
         raw, eq11 = alphas[variant], alphas[f"eq11_{variant}"]
-        weights[f"dg_{variant}"] = (1 - raw) * j - raw * coefficient[:, agents]
-        weights[f"dg_eq11_{variant}"] = (1 - eq11) * advantage[:, None] - eq11 * guidance[:, agents]
+        weights[f"dg_{variant}"] = (1 - raw) * factor * advantage[:, None] - raw * coefficient[:, agents]
+        weights[f"dg_eq11_{variant}"] = (1 - eq11) * standardized[:, None] - eq11 * normalized[:, agents]
+    weights[EQ11_CONTROL] = np.repeat(standardized[:, None], len(agents), axis=1)
     return weights

@@ -37,6 +37,7 @@ from dgpg_theory import statistics as st
 from dgpg_theory.measurement import counterfactuals as cf
 from dgpg_theory.measurement.relevance import action_relevance
 from dgpg_theory.measurement.samples import CellSamples
+from dgpg_theory.trainer_units import TrainerScales
 
 REWARD_SCALES = ("paper", "sum", "normalized")
 ALPHA_GRID = np.linspace(0.0, 1.0, 21)
@@ -190,44 +191,55 @@ def cell_moments(samples: CellSamples, replicate: int, n_parameters: int) -> Cel
     return cell
 
 
-def _cell_alphas(fork, factor: float) -> dict[str, float]:
+def _cell_alphas(fork, factor: float, scales: TrainerScales) -> dict[str, float]:
     """The α of each dg variant: the paper's, and the plug-in α* of Theorem 4.2 from this cell's S fork copies
-    (every fork-step agent), raw (Eq 10, returns × ``factor``) and in Eq 11's units."""
-    returns_j = factor * (fork.returns - st.leave_one_out_mean(fork.returns))
-    advantage, guidance = cf.eq11_units(fork.returns, fork.coefficient)
-    agents = fork.coefficient.shape[1]
+    (every fork-step agent), raw (Eq 10, returns × ``factor``) and in Eq 11's units (``scales``)."""
+    advantage = fork.returns - st.leave_one_out_mean(fork.returns)
+    standardized, normalized = scales.apply(advantage, fork.coefficient)
     alphas = {
-        "alpha_star": cf.plug_in_alpha(fork.score, np.repeat(returns_j[:, None], agents, 1), fork.coefficient),
-        "eq11_alpha_star": cf.plug_in_alpha(fork.score, np.repeat(advantage[:, None], agents, 1), guidance),
+        "alpha_star": st.plug_in_alpha(
+            _products(fork.score, factor * advantage), _products(fork.score, fork.coefficient)
+        ),
+        "eq11_alpha_star": st.plug_in_alpha(_products(fork.score, standardized), _products(fork.score, normalized)),
     }
     for alpha in cf.PAPER_ALPHAS:
         alphas[f"alpha_{alpha:g}"] = alphas[f"eq11_alpha_{alpha:g}"] = alpha
     return alphas
 
 
+def _products(score: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Samples of s_i·w_i flattened over agents, [S, A·P], from a weight per copy [S] or per agent [S, A]."""
+    weight = weight[:, None] if weight.ndim == 1 else weight
+    return (score * weight[..., None]).reshape(len(score), -1)
+
+
 def estimator_moments(samples: CellSamples, factor: float) -> dict[str, dict[str, float]]:
     """Per-agent tr Cov and unbiased ‖Eĝ‖² of every estimator of Table 2 the cell's samples allow
     (measurement.counterfactuals): plain, loo and dg on the fork copies when there are no counterfactual
-    groups; all of them on the counterfactual copies otherwise (comparable sample for sample). Returns are
-    scaled by ``factor``; ĝ_i = s_i · w_i, and each agent's moments are over copies, then averaged."""
+    groups; all of them on the counterfactual copies otherwise (comparable sample for sample), with the
+    state baseline and Eq 11's scales taken from the fork. Returns are scaled by ``factor``; ĝ_i = s_i · w_i,
+    and each agent's moments are over copies, then averaged."""
     fork, groups = samples.fork, samples.counterfactual
-    alphas = _cell_alphas(fork, factor)
+    fork_advantage = fork.returns - st.leave_one_out_mean(fork.returns)
+    scales = TrainerScales.fit(fork_advantage, fork.coefficient)
+    alphas = _cell_alphas(fork, factor, scales)
     if groups is None:
         score, agents = fork.score, np.arange(fork.score.shape[1])
+        coefficient, advantage = fork.coefficient, fork_advantage
         r = factor * fork.returns[:, None]
         weights = {
             "plain": np.repeat(r, len(agents), 1),
             "loo": np.repeat(r - st.leave_one_out_mean(r[:, 0])[:, None], len(agents), 1),
         }
-        returns, coefficient = fork.returns, fork.coefficient
     else:
-        score, agents = groups.score, groups.agents
-        weights = cf.baseline_weights(groups, factor)
-        returns, coefficient = groups.returns, groups.coefficient
-    weights |= cf.dg_weights(returns, coefficient, agents, factor, alphas)
+        score, agents, coefficient = groups.score, groups.agents, groups.coefficient
+        state_value = float(fork.returns.mean())
+        weights = cf.baseline_weights(groups, factor, state_value)
+        advantage = groups.returns - state_value
+    weights |= cf.dg_weights(advantage, coefficient, agents, factor, alphas, scales)
     moments = {}
     for name, w in weights.items():
-        g = (score * w[..., None]).reshape(len(score), -1)
+        g = _products(score, w)
         moments[name] = {
             "var": _per_agent(st.trace_variance(g), len(agents)),
             "signal": _per_agent(st.squared_mean_norm(g), len(agents)),
@@ -472,15 +484,40 @@ def slope_verdict(
     return _slope_of_points(quantity, claim, points, false_alarm)
 
 
+ESTIMATOR_QUANTITIES = ("var", "rel_var")  # per-agent tr Cov; relative variance tr Cov / ‖Eĝ‖²
+
+
 def estimator_slope(
-    variant: str, cells: Sequence[CellMoments], scale: str, false_alarm: float = st.DEFAULT_FALSE_ALARM
+    variant: str,
+    cells: Sequence[CellMoments],
+    scale: str,
+    quantity: str = "var",
+    false_alarm: float = st.DEFAULT_FALSE_ALARM,
 ) -> SlopeVerdict:
-    """log-log slope of an estimator's per-agent tr Cov over every (N, replicate) point (as ``slope_verdict``),
-    judged against Table 2's claim for its family; ob has none and is judged against Θ(N) for information."""
-    claim = cf.TABLE2_CLAIMS[cf.family_of(variant)] or "Theta(N)"
-    points = [(c.n, c.estimators[scale][variant]["var"], c.phase) for c in cells]
-    # A baseline built from Q or R_−i makes the estimator exactly 0 where no action changes the return
-    return _slope_of_points(variant, claim, points, false_alarm, "with zero variance (no action matters there)")
+    """log-log slope in N of an estimator's per-agent tr Cov (``quantity`` "var") or relative variance
+    ("rel_var": mean tr Cov / mean ‖Eĝ‖²), judged against Table 2's claim for its family (ob and the Eq 11
+    control have none and are judged against Θ(N) for information).
+
+    The snapshots are pooled first: one point per (N, tidal phase), the mean over that cell's snapshots, and one
+    intercept per phase. A per-snapshot point would be the log of a variance from the snapshot's own copies, which
+    is biased low by an amount that grows as the copies get fewer — and the counterfactual copies per snapshot
+    fall with N. The mean of unbiased per-snapshot estimates is unbiased for the mean, and a snapshot where no
+    action changes the return (variance exactly 0) counts as the 0 it is instead of being dropped."""
+    if quantity not in ESTIMATOR_QUANTITIES:
+        raise ValueError(f"quantity must be one of {ESTIMATOR_QUANTITIES}; got {quantity!r}")
+    claim = cf.claim_of(variant) or "Theta(N)"
+    pooled: dict[tuple[int, str], list[dict[str, float]]] = {}
+    for c in cells:
+        pooled.setdefault((c.n, c.phase), []).append(c.estimators[scale][variant])
+    points = []
+    for (n, phase), values in pooled.items():
+        var = float(np.mean([v["var"] for v in values]))
+        signal = float(np.mean([v["signal"] for v in values]))
+        value = var if quantity == "var" else (var / signal if signal > 0 else math.nan)
+        points.append((n, value, phase))
+    label = variant if quantity == "var" else f"{variant} relative variance"
+    dropped_as = "with zero variance" if quantity == "var" else "without detectable signal"
+    return _slope_of_points(label, claim, points, false_alarm, dropped_as, unit="(N, phase) pool(s)")
 
 
 def _slope_of_points(
@@ -489,9 +526,10 @@ def _slope_of_points(
     points: list[tuple[int, float, str]],
     false_alarm: float,
     dropped_as: str = "without detectable signal",
+    unit: str = "replicate(s)",
 ) -> SlopeVerdict:
     """The slope and verdict from (N, value, phase) points; non-positive or non-finite values are dropped (and
-    counted in the verdict as replicates ``dropped_as``)."""
+    counted in the verdict as ``unit`` ``dropped_as``)."""
     valid = [(n, v, phase) for n, v, phase in points if math.isfinite(v) and v > 0]
     dropped = len(points) - len(valid)
     n_values, values, phases = zip(*valid, strict=True) if valid else ((), (), ())
@@ -505,7 +543,7 @@ def _slope_of_points(
     holds, outcome, message = judge_scaling(fit, claim, false_alarm)
     verdict = f"{quantity} ∝ N^b, b = {fit.slope:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}]: {outcome}"
     if dropped:
-        verdict += f"; {dropped} replicate(s) {dropped_as} dropped"
+        verdict += f"; {dropped} {unit} {dropped_as} dropped"
         holds = None if dropped > len(points) // 4 else holds
     return SlopeVerdict(
         quantity, claim, fit.slope, [fit.ci_low, fit.ci_high], holds, verdict, message, fit.n_points, dropped
