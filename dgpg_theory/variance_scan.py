@@ -13,7 +13,7 @@ verdicts, ``measurement.moments``. Bad input exits with code 2.
 
 ``--estimators`` (default plain,loo,dg: no extra rollouts, every number of the default scan as before) measures
 the estimator family of Table 2 side by side (measurement.counterfactuals): coma, ob and difference need the
-counterfactual groups, which add about half a cell's rollouts (``--estimators all`` on N = 5…200: 20 min 34 s on
+counterfactual groups, which add about half a cell's rollouts (``--estimators all`` on N = 5…200: 18 min 56 s on
 2026-12-03); a second table and estimators.png report them.
 
 ``--policy checkpoint:PATH`` measures a trained actor of ``python -m dgpg_theory.train`` (a run's best.pt or
@@ -113,7 +113,7 @@ def parser() -> argparse.ArgumentParser:
     add("--estimators", default=",".join(DEFAULTS.estimators), help=f"the estimator family of Table 2 to measure "
         f"side by side: a comma list of {', '.join(ESTIMATORS)}, or all (dgpg_theory.measurement.counterfactuals). "
         f"{', '.join(COUNTERFACTUAL_ESTIMATORS)} need counterfactual rollouts (every action of a tested agent and "
-        "its job removed, with common random numbers; about +55 %% time: all on N = 5…200 took 20 min 34 s), "
+        "its job removed, with common random numbers; about +55 %% time: all on N = 5…200 took 18 min 56 s), "
         "and then every estimator "
         "is evaluated on those copies; without them plain, loo, dg use the fork copies. Default: %(default)s")
     add("--counterfactual-agents", type=int, default=DEFAULTS.counterfactual_agents, help="tested fork-step agents "

@@ -42,6 +42,14 @@ TABLE2_ROWS = {
     "difference": "Diff. Rewards: O(1)", "dg": "DG-PG: O(1)",
 }  # fmt: skip
 CONTROL_ROW = "control: loo, Eq 11"
+# Short names for tables and figures (the README's, REPORT.md's and the Table 2 figure's)
+LABELS = {
+    "plain": "Eq 2, no baseline",
+    "loo": "state (leave-one-out) baseline",
+    "coma": "COMA, exact Q",
+    "ob": "Kuba et al.'s optimal baseline",
+    "difference": "difference rewards, exact R_{−i}",
+}
 DESCRIPTIONS = {
     "plain": "∇log π·R (Eq 2, no baseline)",
     "loo": "∇log π·(R − b_loo), leave-one-out state baseline",
@@ -79,6 +87,16 @@ class Member:
     @property
     def table2_row(self) -> str:
         return CONTROL_ROW if self.name == sim_estimators.EQ11_CONTROL else TABLE2_ROWS[self.family]
+
+    @property
+    def label(self) -> str:
+        if not self.is_dg:
+            return LABELS[self.name]
+        if self.name == sim_estimators.EQ11_CONTROL:
+            return "control: state baseline, trainer units (α = 0)"
+        variant = self.name.removeprefix("dg_eq11_" if self.units == "trainer" else "dg_")
+        at = " at α*" if variant == "alpha_star" else f", α = {variant.removeprefix('alpha_')}"
+        return f"DG-PG{at}" + (", trainer units (Eq 11)" if self.units == "trainer" else " (Eq 10)")
 
     @property
     def description(self) -> str:

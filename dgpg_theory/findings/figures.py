@@ -16,7 +16,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dgpg_theory._io import write_figure
+from dgpg_theory.estimators import family
 from dgpg_theory.findings.records import Record
+from dgpg_theory.measurement.counterfactuals import EQ11_CONTROL
 
 THETA_N = (
     ("exact game: σ_J², baselined, summed reward", "exact.scaling.var_j_baseline_sum.slope"),
@@ -92,18 +94,11 @@ def training(records: dict[str, Record]) -> Figure:
 
 
 # (label, member, Table 2's exponent) of the Table 2 figure; None: Table 2 makes no claim
-TABLE2_MEMBERS = (
-    ("Eq 2, no baseline (MAPPO / IPPO)", "plain", 1.0),
-    ("state baseline (MAPPO / IPPO)", "loo", 1.0),
-    ("COMA, exact Q", "coma", 1.0),
-    ("optimal baseline (Kuba et al.)", "ob", None),
-    ("difference rewards", "difference", 0.0),
-    ("DG-PG at α*", "dg_alpha_star", 0.0),
-    ("DG-PG, α = 0.9", "dg_alpha_0.9", 0.0),
-    ("DG-PG, α = 0.2", "dg_alpha_0.2", 0.0),
-    ("DG-PG at α*, trainer units", "dg_eq11_alpha_star", 0.0),
-    ("DG-PG, α = 0.9, trainer units", "dg_eq11_alpha_0.9", 0.0),
-    ("DG-PG, α = 0.2, trainer units", "dg_eq11_alpha_0.2", 0.0),
+TABLE2_EXPONENTS = {"Theta(N)": 1.0, "O(1)": 0.0, None: None}
+TABLE2_MEMBERS = tuple(
+    (member.label, name, TABLE2_EXPONENTS[member.claim])
+    for name, member in family.MEMBERS.items()
+    if name != EQ11_CONTROL  # a control, not a row of Table 2 (paper_checks/test_table2_exact.py checks it)
 )
 
 

@@ -17,7 +17,10 @@ Per fork-step agent i with score s_i = ∇_θ log π(a_i | o_i) and shared retur
               clip. The fork stands in for the trainer's running normalizer (momentum 0.99), whose first batch
               sets the statistics directly; the clip at ±3 is left out so that the estimator stays linear.
               ``dg_eq11_alpha_0`` (EQ11_CONTROL) is a control: the state baseline in Eq 11's units.
-The baselines of coma, ob and difference do not depend on a_i, so each estimator is unbiased.
+The baselines of coma, ob and difference do not depend on a_i, so each estimator is unbiased. Without
+counterfactual groups (the default plain, loo, dg) every estimator is evaluated on the fork copies themselves,
+so α* and Eq 11's scales are fitted in-sample there (as a trainer standardizing its own batch does); with them,
+the fork is an independent batch and nothing measured on the counterfactual copies was fitted on them.
 
 Q(a_−i, a') on the simulator is the discounted return of a forked rollout in which agent i's fork-step action
 is a' and the other fork-step agents' actions are held fixed. Every member of one copy's groups — one per a'

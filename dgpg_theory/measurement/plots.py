@@ -175,22 +175,26 @@ def own_cross(results: dict) -> Figure:
 
 
 def estimators(results: dict) -> Figure:
-    """Per-agent tr Cov of each estimator of Table 2 against N (log–log, bootstrap intervals), raw units (Eq 2,
-    baselines, Eq 10) on the left and the trainer's standardized units (Eq 11) on the right."""
+    """Each estimator of Table 2 against N (log–log, bootstrap intervals): the relative variance
+    tr Cov / ‖Eĝ‖² the verdicts judge (left, every estimator; Eq 11 rows dashed) and the per-agent tr Cov in raw
+    units (right; the Eq 11 rows' tr Cov is bounded by their standardization, so it is left out)."""
     block = results["estimators"]
     rows = block["per_n"]
     n = _column(rows, "n")
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for k, (variant, slope) in enumerate(block["slopes"].items()):
-        axis = axes[1] if variant.startswith("dg_eq11") else axes[0]
-        per_n = [row[variant] for row in rows]
-        b = slope.get("estimate")
-        label = f"{variant}: b = {b:.2f}" if b is not None else variant
-        marker = "os^vD<>ph*"[k % 10]
-        axis.errorbar(n, _column(per_n, "var"), yerr=_errors(per_n, "var"), fmt=f"{marker}-", color=f"C{k % 10}",
-                      label=label, capsize=3, lw=1, mfc="none")  # fmt: skip
-    axes[0].set(yscale="log", ylabel="per-agent tr Cov", title="raw units (Eq 2, baselines, Eq 10)")
-    axes[1].set(yscale="log", ylabel="per-agent tr Cov", title="trainer units (Eq 11: Â standardized, ĉ normalized)")
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    panels = ((axes[0], "rel_var", block["relative_slopes"]), (axes[1], "var", block["slopes"]))
+    for axis, key, slopes in panels:
+        for k, (variant, slope) in enumerate(slopes.items()):
+            trainer = variant.startswith("dg_eq11")
+            if trainer and key == "var":
+                continue
+            per_n = [row[variant] for row in rows]
+            b = slope.get("estimate")
+            label = f"{variant}: b = {b:.2f}" if b is not None and math.isfinite(b) else variant
+            axis.errorbar(n, _column(per_n, key), yerr=_errors(per_n, key), fmt="o" + ("--" if trainer else "-"),
+                          color=f"C{k % 10}", label=label, capsize=3, lw=1, mfc="none", ms=4)  # fmt: skip
+    axes[0].set(yscale="log", ylabel="relative variance tr Cov / ‖Eĝ‖²", title="judged: relative variance")
+    axes[1].set(yscale="log", ylabel="per-agent tr Cov", title="per-agent tr Cov, raw units (Eq 2, baselines, Eq 10)")
     for axis in axes:
         n_axis(axis, n)
         if axis.has_data():
