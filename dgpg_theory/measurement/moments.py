@@ -501,7 +501,8 @@ def estimator_slope(
     The snapshots are pooled first: one point per (N, tidal phase), the mean over that cell's snapshots, and one
     intercept per phase. A per-snapshot point would be the log of a variance from the snapshot's own copies, which
     is biased low by an amount that grows as the copies get fewer — and the counterfactual copies per snapshot
-    fall with N. The mean of unbiased per-snapshot estimates is unbiased for the mean, and a snapshot where no
+    fall with N. The mean of unbiased per-snapshot estimates is unbiased for the mean (its log is still biased
+    low, by much less), and a snapshot where no
     action changes the return (variance exactly 0) counts as the 0 it is instead of being dropped."""
     if quantity not in ESTIMATOR_QUANTITIES:
         raise ValueError(f"quantity must be one of {ESTIMATOR_QUANTITIES}; got {quantity!r}")
