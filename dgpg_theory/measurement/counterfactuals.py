@@ -31,7 +31,7 @@ every Q and R_−i share the noise. The factual return R is the member a' = a_i.
 
 Cost: C copies × G tested agents × (K + 1) rollouts, all in one batched env (chunked by copy for memory).
 C defaults to ``default_copies``: half as many rollouts as the cell's fork and its two nested batches together
-(``SamplingConfig.counterfactual_budget``), so that ``--estimators all`` adds about 55 % to a cell's time (measured).
+(``SamplingConfig.counterfactual_budget``), so that ``--estimators all`` adds about 40–55 % to a cell's time (measured).
 """
 
 from __future__ import annotations
@@ -60,8 +60,9 @@ TABLE2_CLAIMS: dict[str, str | None] = {
 }  # fmt: skip
 DG_VARIANTS = ("alpha_star", *(f"alpha_{a:g}" for a in PAPER_ALPHAS))
 # A control, not a method: Eq 11 at α = 0 is the state baseline's estimator in the trainer's units. Its relative
-# variance is the state baseline's; its per-agent variance is ≈ E‖∇log π‖²·Var Â, bounded by the
-# standardization whatever the estimator's noise, which shows why the Eq 11 rows are judged on the former.
+# variance is the state baseline's within each snapshot (pooled over snapshots with different scales it is
+# weighted differently); its per-agent variance is ≈ E‖∇log π‖²·Var Â, bounded by the standardization whatever
+# the estimator's noise, which shows why a flat per-agent variance in Eq 11 units is no evidence.
 EQ11_CONTROL = "dg_eq11_alpha_0"
 
 

@@ -89,7 +89,7 @@ class SamplingConfig:
     @property
     def counterfactual_budget(self) -> int:
         """C·G·(K + 1) ≈ this many rollouts by default: half of the fork's and the two nested batches' together,
-        so that ``--estimators all`` adds about 55 % to a cell (measured on 2026-12-03; the whole budget added 80 %
+        so that ``--estimators all`` adds about 40–55 % to a cell (measured on 2026-12-03; the whole budget added 80 %
         and took the N = 5…200 scan to 25.5 min against a 20-minute goal)."""
         return (self.copies + 2 * self.nested_outer * self.nested_inner) // 2
 
