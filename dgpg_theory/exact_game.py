@@ -224,6 +224,45 @@ def exact_gradients(game: LoadBalancingGame, theta: np.ndarray) -> tuple[np.ndar
     return grad_j.numpy(), grad_g.numpy()
 
 
+def _augmented_objective(game: LoadBalancingGame, theta_per_agent: torch.Tensor, alpha: float) -> torch.Tensor:
+    return (1 - alpha) * _expected_reward(game, theta_per_agent) - alpha * _expected_guidance(game, theta_per_agent)
+
+
+def augmented_objective(game: LoadBalancingGame, theta: np.ndarray, alpha: float) -> tuple[float, np.ndarray]:
+    """J_α(θ) = (1 − α)J(θ) − αG(θ) (§4.1) in closed form, and its gradient with respect to the shared θ
+    (the sum of the per-agent gradients); α = 0 is J itself, bit for bit."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1]; got {alpha}")
+    shared = torch.tensor(np.asarray(theta, dtype=float), dtype=torch.float64, requires_grad=True)
+    if shared.shape != (N_FEATURES,):
+        raise ValueError(f"theta must have shape ({N_FEATURES},); got {tuple(shared.shape)}")
+    value = _augmented_objective(game, shared.expand(game.n_agents, N_FEATURES), alpha)
+    (gradient,) = torch.autograd.grad(value, shared)
+    return float(value.detach()), gradient.numpy()
+
+
+def augmented_hessian(game: LoadBalancingGame, theta: np.ndarray, alpha: float) -> np.ndarray:
+    """∇²J_α at the shared θ, [4, 4], by autograd through the closed form."""
+    return torch.autograd.functional.hessian(
+        lambda shared: _augmented_objective(game, shared.expand(game.n_agents, N_FEATURES), alpha),
+        torch.tensor(np.asarray(theta, dtype=float), dtype=torch.float64),
+    ).numpy()
+
+
+def maximize_augmented(
+    game: LoadBalancingGame, alpha: float, theta_start: np.ndarray = DEFAULT_THETA
+) -> scipy.optimize.OptimizeResult:
+    """BFGS on −J_α with its exact gradient from ``theta_start``. For small N the supremum is often at infinity
+    (a deterministic assignment): ``-result.fun`` is then the supremum's value to BFGS's tolerance."""
+    return scipy.optimize.minimize(
+        lambda theta: tuple(-part for part in augmented_objective(game, theta, alpha)),
+        np.asarray(theta_start, float),
+        jac=True,
+        method="BFGS",
+        options={"gtol": 1e-11, "maxiter": 5000},
+    )
+
+
 def policy_probabilities(game: LoadBalancingGame, theta: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         return _policy_probabilities(game, _per_agent_theta(game, theta)).numpy()
@@ -466,30 +505,16 @@ def stationary_point_of_reward(game: LoadBalancingGame, theta_start: np.ndarray 
     """Maximize the closed-form J(θ) with BFGS on its exact gradient; report ∇G and the Hessian there.
 
     For small N the maximum is often at infinity (a deterministic assignment): check the Hessian."""
-
-    def negative_reward_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        grad_j, _ = exact_gradients(game, theta)
-        return -expected_reward(game, theta), -grad_j.sum(axis=0)
-
-    result = scipy.optimize.minimize(
-        negative_reward_and_gradient,
-        np.asarray(theta_start, float),
-        jac=True,
-        method="BFGS",
-        options={"gtol": 1e-11, "maxiter": 5000},
-    )
+    result = maximize_augmented(game, 0.0, theta_start)
     grad_j, grad_g = exact_gradients(game, result.x)
     _, grad_g_start = exact_gradients(game, np.asarray(theta_start, float))
-    hessian = torch.autograd.functional.hessian(
-        lambda shared: _expected_reward(game, shared.expand(game.n_agents, N_FEATURES)),
-        torch.tensor(result.x, dtype=torch.float64),
-    )
+    hessian = augmented_hessian(game, result.x, 0.0)
     return StationaryPoint(
         theta=result.x,
         grad_j=grad_j.sum(axis=0),
         grad_g=grad_g.sum(axis=0),
         grad_g_at_start=grad_g_start.sum(axis=0),
         expected_guidance=expected_guidance(game, result.x),
-        hessian_eigenvalues=np.linalg.eigvalsh(hessian.numpy()),
+        hessian_eigenvalues=np.linalg.eigvalsh(hessian),
         optimizer_message=str(result.message),
     )
