@@ -14,22 +14,23 @@ sharing, App. I), each the mean over a batch of S joint actions per iteration:
   dg_alpha_star   the same at the α* of Eq 13 measured on a pilot batch at θ0 (statistics.plug_in_alpha)
 
 Choices (the paper leaves them open):
-  - ε is relative: ``epsilon_fraction``·Δ0 with Δ0 = J_α* − J_α(θ0) (default 0.1, the 10 % of §6.4's convergence
-    criterion). Rescaling the objective by c scales L, μ, Δ0 and ε by c and σ² by c², and a step c_step/L
-    absorbs it, so plain and loo take the same counts under the summed and the ÷N reward; the reward scaling
-    enters only through the balance of J and G inside J_α.
-  - The step is constant, c_step/L with c_step on a grid of powers of 1/4. It is tuned per (N, estimator) on one
-    set of noise streams (the smallest median count) and the count is then measured on fresh streams. Appendix
-    G's own schedule at the measured constants is computed beside it (``AscentProblem.appendix_g_iterations``):
-    on this game it prescribes steps far smaller than any that reaches ε in a runnable number of iterations.
-  - L is the largest |eigenvalue| of ∇²J_α at θ0, θ_α* and on the exact-gradient path from θ0 to ε; μ is the
-    smallest PL ratio ½‖∇J_α‖²/(J_α* − J_α) on that path (Assumption G.1 is needed only where the iterates go;
-    for small N the supremum of J is at infinity and the global μ is 0); σ² is tr Cov of one joint action's
-    estimate (÷S for a batch), the larger of θ0's and the path end's.
-  - One game per N; replicates are independent noise streams. An interval covers the ascent's noise, not the
-    draw of the game.
-  - A replicate's count is the first k with J_α* − J_α(θ_k) ≤ ε; one that has not reached ε within its budget is
-    censored (count None).
+  - ε is relative: ``epsilon_fraction``·Δ0 with Δ0 = J_α* − J_α(θ0) (the scan's default 0.1 is the 10 % of
+    §6.4's convergence criterion). Rescaling the objective by c scales L, μ, Δ0 and ε by c and σ² by c², and a
+    step c_step/L absorbs it, so plain and loo take the same counts under the summed and the ÷N reward; the
+    reward scaling enters only through the balance of J and G inside J_α.
+  - The step is constant, c_step/L with c_step = 1, 1/4, 1/16, ... (c_step ≤ 1: Appendix G's own cap η ≤ 1/L).
+    It is tuned per (game, estimator) on one set of noise streams (the smallest median count; the search stops
+    when the median doubles past the best, or when even exact ascent at that step would need more than the
+    iteration limit) and the count is then measured on fresh streams. Appendix G's schedule at the measured
+    constants is computed beside it (``AscentProblem.appendix_g_iterations``), not run: on this game its step
+    is usually orders of magnitude below 1/L and its T orders of magnitude above the counts at tuned steps.
+  - L is the largest |eigenvalue| of ∇²J_α at θ0, the midpoint, θ_α* and at iterates of the exact-gradient
+    path from θ0 to ε; μ is the smallest PL ratio ½‖∇J_α‖²/(J_α* − J_α) on that path (Assumption G.1 is needed
+    only where the iterates go); σ² is tr Cov of the S-sample estimate, the larger of θ0's and the path end's.
+  - A game whose J_α has no interior maximum (the supremum is a deterministic assignment at |θ| → ∞, common
+    for N ≤ 16) is not measurable: the PL condition fails, ascent converges sublinearly (``NotMeasurable``).
+  - A replicate's count is the first k with J_α* − J_α(θ_k) ≤ ε; one that has not reached ε within its budget
+    is censored (inf).
 
 The batched ascent below re-implements the exact game's sampler, loads, reward, guidance coefficient and score
 in torch over R replicates for speed; ``tests/test_ascent.py`` checks it against ``exact_game``'s functions.
@@ -48,7 +49,8 @@ from dgpg_theory import statistics as st
 from sim.arguments import ArgumentError, require, require_int
 
 STEP_GRID = tuple(4.0**-k for k in range(10))  # c_step: the step is c_step / L
-BUDGET_FACTOR = 8  # a step c_step/L gets BUDGET_FACTOR × (the exact path's count) / c_step iterations
+BUDGET_FACTOR = 8  # a step c_step/L gets BUDGET_FACTOR × (the exact path's count) / c_step iterations,
+MIN_BUDGET = 100  # and at least this many (the exact path may reach ε in one step; a noisy ascent need not)
 PATH_ITERATION_LIMIT = 100_000
 PATH_CURVATURE_POINTS = 16  # iterates of the exact path at which the Hessian is evaluated
 PILOT_SAMPLES = 256  # joint actions at θ0 for α* (Eq 13) and for σ²
@@ -437,19 +439,21 @@ def tune_step(
     max_iterations: int,
     generator: torch.Generator,
 ) -> list[StepTrial]:
-    """Try c = 1, 1/4, 1/16, ... (c ≤ 1: Appendix G's η ≤ 1/L) until the median count doubles past the best,
-    or until even the exact path at step c/L would need more than ``max_iterations``."""
+    """Try c = 1, 1/4, 1/16, ... (c ≤ 1: Appendix G's η ≤ 1/L) until the median count doubles past the best
+    (or a trial after a finite best is censored), or until even the exact path at step c/L would need more than
+    ``max_iterations``. While every trial is censored the search goes on: a smaller step lowers the noise floor."""
     trials: list[StepTrial] = []
     best = math.inf
     for step_factor in STEP_GRID:
         if problem.exact_iterations / step_factor > max_iterations:
             break
-        budget = min(max_iterations, math.ceil(BUDGET_FACTOR * problem.exact_iterations / step_factor) + 1)
+        budget = max(MIN_BUDGET, math.ceil(BUDGET_FACTOR * problem.exact_iterations / step_factor))
         if math.isfinite(best):
             budget = min(budget, math.ceil(2 * best))  # a count past 2 × best would stop the search anyway
+        budget = min(budget, max_iterations)
         counts = iterations_to_epsilon(game, problem, step_factor, replicates, budget, generator)
         trials.append(StepTrial(step_factor, budget, _median_count(counts)))
-        if trials[-1].median_count >= 2 * best or (math.isfinite(best) and math.isinf(trials[-1].median_count)):
+        if math.isfinite(best) and trials[-1].median_count >= 2 * best:
             break
         best = min(best, trials[-1].median_count)
     return trials

@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from dgpg_theory import _io, ascent, exact_game
 from dgpg_theory import statistics as st
 from dgpg_theory.measurement.moments import judge_scaling
+from dgpg_theory.ppo.trainer import torch_threads
 from sim.arguments import ArgumentError, explicit_flags, require, require_int
 
 DISPLAY_CONFIDENCE = 0.95  # per-N intervals (for reading); slopes and verdicts use the scan's false_alarm
@@ -199,13 +200,16 @@ def summarize(cells: list[Cell], estimator: str, false_alarm: float) -> dict:
 
 
 def run(scan: IterationScan, progress: bool = True) -> dict:
-    """Every cell of the scan (a progress bar over cells), then one summary per estimator."""
+    """Every cell of the scan (a progress bar over cells), then one summary per estimator. torch runs with one
+    intra-op thread (restored after): a reduction split over threads rounds differently, and a count must not
+    depend on the machine's core count."""
     plan = [(n, g, e) for n in scan.n for g in range(scan.games) for e in scan.estimators]
     objectives: dict[tuple[int, int], dict] = {}  # per game: J_α's constants by α, shared by its estimators
-    cells = [
-        measure_cell(scan, n, g, e, objectives.setdefault((n, g), {}))
-        for n, g, e in tqdm(plan, desc="iteration scan", disable=not progress)
-    ]
+    with torch_threads(1):
+        cells = [
+            measure_cell(scan, n, g, e, objectives.setdefault((n, g), {}))
+            for n, g, e in tqdm(plan, desc="iteration scan", disable=not progress)
+        ]
     return {
         "scan": asdict(scan),
         "summaries": [summarize(cells, e, scan.false_alarm) for e in scan.estimators],
@@ -228,14 +232,14 @@ def text_table(result: dict) -> str:
     lines = []
     for summary in result["summaries"]:
         lines.append(f"{summary['estimator']} (Theorem 4.3: {summary['claim']})")
-        lines.append("       N  iterations to ε [interval]      counted/censored/no max   Appendix G T   α")
+        lines.append("       N  iterations to ε [95 % interval]   counted/censored/not measurable   Appendix G T   α")
         for row in summary["per_n"]:
             interval = f"[{_number(row['ci'][0])}, {_number(row['ci'][1])}]"
             games = f"{row['games_counted']}/{row['censored']}/{row['not_measurable']}"
             alphas = ", ".join(f"{a:.2f}" for a in row["alpha"]) or "—"
             lines.append(
                 f"  {row['n']:>6}  {_number(row['count']):>8} {interval:<20}  {games:>12}"
-                f"              {_number(row['appendix_g'], 2):>9}   {alphas}"
+                f"                      {_number(row['appendix_g'], 2):>9}   {alphas}"
             )
         for label, key in (("measured", "count_slope"), ("Appendix G's T", "appendix_g_slope")):
             fit = summary[key]
