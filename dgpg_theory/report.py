@@ -13,9 +13,10 @@ and a variance scan, then writes into DIR:
   results and figures); ``notebooks/`` (the executed walkthroughs as HTML, with --notebooks);
 - ``logs/paper_checks.txt`` — pytest's output.
 
-``--quick`` skips the two slow paper-check modules (the simulator fixture, ≈ 2 min, and the training runs,
-≈ 10 min) and runs the quick scan; the findings of the skipped checks are rendered from the committed
-``paper_checks/records.json``, which CI re-measures at every landing, and say so. Measurements are cached in
+``--quick`` skips the three slow paper-check modules (the simulator fixture, ≈ 2 min, the training runs,
+≈ 10 min, and Theorem 4.3's iteration counts, ≈ 90 s) and runs the quick scan; the findings of the skipped
+checks are rendered from the committed ``paper_checks/records.json``, which CI re-measures at every landing,
+and say so. Measurements are cached in
 DIR, keyed by the mode and a hash of the measuring code (records.measurement_code_version): a second run
 re-renders without re-measuring unless --force. Exit status 1 when a check failed or a verdict is not backed.
 """
@@ -46,7 +47,11 @@ from dgpg_theory.findings.render import (
 )
 from sim.atomic import write_text
 
-SLOW_MODULES = ("paper_checks/test_training_convergence.py", "paper_checks/test_thm42_simulator.py")
+SLOW_MODULES = (
+    "paper_checks/test_training_convergence.py",
+    "paper_checks/test_thm42_simulator.py",
+    "paper_checks/test_thm43_iterations.py",
+)
 README = PROJECT_ROOT / "README.md"
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 

@@ -423,8 +423,8 @@ CLAIMS: tuple[Claim, ...] = (
                 "{thm43.exact.dg_alpha_star.count_slope}, leave-one-out {thm43.exact.loo.count_slope}: neither "
                 "Theorem 4.3's O(1) nor its Θ(N) is shown.",
                 (
-                    "paper_checks/test_thm43_sample_complexity.py::test_dg_pg_iterations_to_epsilon",
-                    "paper_checks/test_thm43_sample_complexity.py::test_standard_mapg_iterations_to_epsilon",
+                    "paper_checks/test_thm43_iterations.py::test_dg_pg_iterations_to_epsilon",
+                    "paper_checks/test_thm43_iterations.py::test_standard_mapg_iterations_to_epsilon",
                 ),
                 qualifier="the count is set by each game's conditioning at the maximum of J_α, which varies between "
                 "games of one N by orders of magnitude; a decisive slope needs many more games per N than a check "
@@ -437,7 +437,7 @@ CLAIMS: tuple[Claim, ...] = (
                 "up {thm43.exact.dg_alpha_star.reward_loss_median} of the reward gap J* − J(θ₀) (median over "
                 "games; largest {thm43.exact.dg_alpha_star.reward_loss_max}): the fast convergence is to another "
                 "point than J's maximum (Theorem 4.1 fails here).",
-                ("paper_checks/test_thm43_sample_complexity.py::test_dg_pg_ascent_ends_at_a_maximum",),
+                ("paper_checks/test_thm43_iterations.py::test_dg_pg_ascent_ends_at_a_maximum",),
             ),
         ),
     ),
