@@ -268,34 +268,46 @@ def csv_rows(result: dict) -> list[dict]:
 
 
 def iterations_figure(result: dict):
-    """Left: measured iterations to ε against N (geometric mean over games, interval) per estimator, log–log,
-    with the slopes 0 and 1 of Theorem 4.3 as guides. Right: Appendix G's T at the measured constants."""
+    """Left: measured iterations to ε against N (geometric mean over games, 95 % interval) per estimator,
+    log–log, with Theorem 4.3's slopes 1 and 0 as guides. Middle: Appendix G's T at the measured constants.
+    Right: the share of J's gap J* − J(θ0) that the maximum of J_α gives up (0 for α = 0; Theorem 4.1 says 0)."""
     import matplotlib.pyplot as plt
 
-    figure, (measured, bound) = plt.subplots(1, 2, figsize=(11, 4.2))
+    figure, (measured, bound, loss) = plt.subplots(1, 3, figsize=(15, 4.4))
+    anchor = None
     for summary in result["summaries"]:
         rows = [row for row in summary["per_n"] if row["count"] is not None]
         if rows:
             n = np.array([row["n"] for row in rows], float)
             count = np.array([row["count"] for row in rows])
-            low = np.array([row["ci"][0] if row["ci"][0] is not None else np.nan for row in rows])
-            high = np.array([row["ci"][1] if row["ci"][1] is not None else np.nan for row in rows])
-            line = measured.plot(
-                n, count, "o-", label=f"{summary['estimator']} (b = {_number(summary['count_slope']['slope'], 2)})"
-            )
-            measured.fill_between(n, low, high, color=line[0].get_color(), alpha=0.2)
+            low = np.array([np.nan if row["ci"][0] is None else row["ci"][0] for row in rows])
+            high = np.array([np.nan if row["ci"][1] is None else row["ci"][1] for row in rows])
+            slope = _number(summary["count_slope"]["slope"], 2)
+            line = measured.plot(n, count, "o-", label=f"{summary['estimator']} (b = {slope})")[0]
+            measured.fill_between(n, np.maximum(low, 1.0), high, color=line.get_color(), alpha=0.15)
+            anchor = anchor or (n[0], count[0])
         bounds = [(row["n"], row["appendix_g"]) for row in summary["per_n"] if row["appendix_g"] is not None]
         if bounds:
             bound.plot(*zip(*bounds, strict=True), "s--", label=summary["estimator"])
-    all_n = np.array(sorted({row["n"] for s in result["summaries"] for row in s["per_n"]}), float)
-    for axis, title in ((measured, "measured iterations to ε"), (bound, "Appendix G's T at the measured L, μ, σ²")):
-        axis.set(xscale="log", yscale="log", xlabel="N (agents)", title=title)
-        axis.legend(fontsize=8)
-    if all_n.size:
-        reference = measured.get_ylim()[0] * 2
-        measured.plot(all_n, reference * all_n / all_n[0], ":", color="grey", lw=1)
-        measured.plot(all_n, np.full_like(all_n, reference), ":", color="grey", lw=1)
-    measured.set_ylabel("iterations (geometric mean over games)")
+        losses = [(row["n"], float(np.median(row["reward_loss"]))) for row in summary["per_n"] if row["reward_loss"]]
+        if losses:
+            loss.plot(*zip(*losses, strict=True), "d-", label=summary["estimator"])
+    if anchor is not None:
+        all_n = np.array(sorted({row["n"] for s in result["summaries"] for row in s["per_n"]}), float)
+        guide_n = all_n[all_n >= anchor[0]]
+        measured.plot(guide_n, anchor[1] * guide_n / anchor[0], ":", color="grey", lw=1, label="N¹ (Θ(N))")
+        measured.plot(guide_n, np.full_like(guide_n, anchor[1]), "--", color="grey", lw=1, label="N⁰ (O(1))")
+    panels = (
+        (measured, "measured iterations to ε", "iterations (geometric mean over games)", "log"),
+        (bound, "Appendix G's T at the measured L, μ, σ²", "iterations", "log"),
+        (loss, "share of J's gap given up at J_α's maximum", "(J* − J(θ_α*)) / (J* − J(θ0)), median", "linear"),
+    )
+    for axis, title, label, scale in panels:
+        axis.set(xscale="log", yscale=scale, xlabel="N (agents)", ylabel=label, title=title)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(fontsize=8)
+        else:
+            axis.text(0.5, 0.5, "nothing measured", ha="center", transform=axis.transAxes)
     figure.tight_layout()
     return figure
 
