@@ -34,7 +34,14 @@ from dgpg_theory.ppo.trainer import torch_threads
 from sim.arguments import ArgumentError, explicit_flags, require, require_int
 
 DISPLAY_CONFIDENCE = 0.95  # per-N intervals (for reading); slopes and verdicts use the scan's false_alarm
-QUICK = {"n": [32, 64, 128], "estimators": ["loo", "dg_alpha_star"], "games": 2, "replicates": 4}
+QUICK = {
+    "n": [32, 64, 128],
+    "estimators": ["loo", "dg_alpha_star"],
+    "games": 2,
+    "replicates": 4,
+    "epsilon_fraction": 0.5,
+    "max_iterations": 5000,
+}
 
 
 @dataclass(frozen=True)
@@ -344,12 +351,13 @@ def parser() -> argparse.ArgumentParser:
     add("--max-iterations", type=int, default=defaults.max_iterations, help="the most iterations an ascent "
         "gets; one that has not reached ε is censored. Default: %(default)s")  # fmt: skip
     add("--seed", type=int, default=defaults.seed, help="seed of every game and noise stream. Default: %(default)s")
-    add("--false-alarm", type=float, default=defaults.false_alarm, help="two-sided false-alarm rate of every "
-        "interval and verdict. Default: %(default)s")  # fmt: skip
+    add("--false-alarm", type=float, default=defaults.false_alarm, help="two-sided false-alarm rate of the slope "
+        "intervals and verdicts (the per-N intervals are 95 %%). Default: %(default)s")  # fmt: skip
     add("--out", type=Path, default=Path("iteration_scan_out"), help="output directory. Default: %(default)s")
-    add("--quick", action="store_true", help=f"a small scan for notebooks and CI: N = {QUICK['n']}, "
-        f"{' '.join(QUICK['estimators'])}, {QUICK['games']} games, {QUICK['replicates']} replicates; explicit "
-        "flags win")  # fmt: skip
+    add("--quick", action="store_true", help=f"a small scan (under a minute): N = {QUICK['n']}, "
+        f"{' '.join(QUICK['estimators'])}, {QUICK['games']} games, {QUICK['replicates']} replicates, ε = "
+        f"{QUICK['epsilon_fraction']}·Δ0, at most {QUICK['max_iterations']} iterations; explicit flags "
+        "win")  # fmt: skip
     add("--no-plots", action="store_true", help="skip the figure")
     add("--no-progress", action="store_true", help="no progress bar")
     return p
