@@ -287,7 +287,9 @@ def _batch_variance(
 
 def pilot_alpha(tensors: GameTensors, theta: np.ndarray, generator: torch.Generator) -> float:
     """α* of Eq 13 in [0, 1] from PILOT_SAMPLES joint actions at θ (``statistics.plug_in_alpha`` on the
-    shared-parameter loo and guidance estimates)."""
+    shared-parameter loo and guidance estimates). The pilot's loo baseline averages the other PILOT_SAMPLES − 1
+    draws, the ascent's only S − 1: the ascent's ĝ_J is noisier than the pilot's, so this α* is Eq 13's for a
+    better-baselined ĝ_J than the one the ascent uses (pilot batches of S draws would match it)."""
     point = torch.as_tensor(np.asarray(theta, float)[None], dtype=torch.float64)
     estimates = sample_estimates(tensors, probabilities(tensors, point), PILOT_SAMPLES, generator)
     return st.plug_in_alpha(estimates.loo[0].numpy(), estimates.guidance[0].numpy())
@@ -353,21 +355,22 @@ def make_problem(
     batch_size: int = 8,
     epsilon_fraction: float = 0.1,
     theta_start: np.ndarray = exact_game.DEFAULT_THETA,
-    objectives: dict[float, Objective] | None = None,
+    objectives: dict[tuple, Objective] | None = None,
 ) -> AscentProblem:
     """Measure J_α*, ε and Appendix G's L, μ, σ² for one estimator on one game (``generator``: the pilot's
     noise). ``objectives`` caches ``measure_objective`` by α across estimators of the same game."""
     require_int("batch_size", batch_size, 2)
     require(0.0 < epsilon_fraction < 1.0, "epsilon_fraction", epsilon_fraction, "a float in (0, 1)")
     tensors = GameTensors.of(game)
-    theta_start = np.asarray(theta_start, float)
+    theta_start = np.array(theta_start, float)  # a copy: the problem must not alias the caller's array
     alpha = alpha_of(estimator)
     if alpha is None:
         alpha = pilot_alpha(tensors, theta_start, generator)
     objectives = {} if objectives is None else objectives
-    if alpha not in objectives:
-        objectives[alpha] = measure_objective(game, alpha, theta_start, epsilon_fraction)
-    objective = objectives[alpha]
+    key = (alpha, epsilon_fraction, tuple(theta_start))  # all that J_α's side depends on, for one game
+    if key not in objectives:
+        objectives[key] = measure_objective(game, alpha, theta_start, epsilon_fraction)
+    objective = objectives[key]
     variance = max(
         _batch_variance(tensors, point, estimator, alpha, batch_size, generator)
         for point in (theta_start, objective.path_end)

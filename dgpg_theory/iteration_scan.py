@@ -48,7 +48,7 @@ QUICK = {
 class IterationScan:
     """What to measure. Defaults: the full scan the README reports."""
 
-    n: tuple[int, ...] = (8, 16, 32, 64, 128, 256, 512, 1024)
+    n: tuple[int, ...] = (8, 16, 32, 64, 128, 256, 512, 1024)  # games seeded seed·1000 + game
     estimators: tuple[str, ...] = ("loo", "dg_0.9", "dg_alpha_star")
     games: int = 3
     replicates: int = 4
@@ -64,8 +64,13 @@ class IterationScan:
             require_int("n", n_agents, 2)
         for estimator in self.estimators:
             ascent.alpha_of(estimator)
-        require(len(self.estimators) >= 1, "estimators", self.estimators, "one or more estimators")
-        require_int("games", self.games, 2)
+        require(
+            len(self.estimators) >= 1 and len(set(self.estimators)) == len(self.estimators),
+            "estimators",
+            self.estimators,
+            "one or more distinct estimators (a repeated one would count every game twice)",
+        )
+        require_int("games", self.games, 2, 1000, "(games are seeded seed·1000 + game)")
         require_int("replicates", self.replicates, 2)
         require_int("batch_size", self.batch_size, 2)
         require(0.0 < self.epsilon_fraction < 1.0, "epsilon_fraction", self.epsilon_fraction, "a float in (0, 1)")
@@ -127,6 +132,12 @@ def measure_cell(
     trials = ascent.tune_step(game, problem, scan.replicates, scan.max_iterations, tuning)
     chosen = ascent.best_trial(trials)
     counts: list[float | None] = [None] * scan.replicates
+    skipped = None
+    if not trials:  # never run, so not censored: exact ascent itself needs more than the limit
+        skipped = (
+            f"exact ascent at step 1/L needs {problem.exact_iterations} iterations, more than max_iterations = "
+            f"{scan.max_iterations}"
+        )
     if chosen is not None:
         found = ascent.iterations_to_epsilon(
             game, problem, chosen.step_factor, scan.replicates, chosen.budget, measurement
@@ -141,7 +152,7 @@ def measure_cell(
         n_agents,
         game_index,
         estimator,
-        None,
+        skipped,
         summary,
         _reward_loss(game, problem),
         [asdict(trial) for trial in trials],
@@ -188,8 +199,8 @@ def summarize(cells: list[Cell], estimator: str, false_alarm: float) -> dict:
         bounds = [cell.problem["appendix_g_iterations"] for cell in at_n if cell.problem is not None]
         mean, interval = _geometric_interval(medians) if medians else (None, [None, None])
         per_n.append({
-            "n": n_agents, "games_counted": len(medians), "censored": sum(cell.problem is not None
-            and cell.median_count is None for cell in at_n), "not_measurable": sum(cell.problem is None
+            "n": n_agents, "games_counted": len(medians), "censored": sum(cell.not_measurable is None
+            and cell.median_count is None for cell in at_n), "not_measurable": sum(cell.not_measurable is not None
             for cell in at_n), "count": mean, "ci": interval,
             "appendix_g": _geometric_interval(bounds)[0] if bounds else None,
             "alpha": [cell.problem["alpha"] for cell in at_n if cell.problem is not None],
@@ -349,7 +360,8 @@ def parser() -> argparse.ArgumentParser:
     add("--epsilon-fraction", type=float, default=defaults.epsilon_fraction, help="ε as a fraction of the "
         "starting gap J_α* − J_α(θ0), in (0, 1). Default: %(default)s")  # fmt: skip
     add("--max-iterations", type=int, default=defaults.max_iterations, help="the most iterations an ascent "
-        "gets; one that has not reached ε is censored. Default: %(default)s")  # fmt: skip
+        "gets (a step trial after a finite best gets at most twice that best, and the count on fresh streams "
+        "the chosen trial's budget); one that has not reached ε by then is censored. Default: %(default)s")  # fmt: skip
     add("--seed", type=int, default=defaults.seed, help="seed of every game and noise stream. Default: %(default)s")
     add("--false-alarm", type=float, default=defaults.false_alarm, help="two-sided false-alarm rate of the slope "
         "intervals and verdicts (the per-N intervals are 95 %%). Default: %(default)s")  # fmt: skip

@@ -70,20 +70,21 @@ def test_sampled_action_frequencies_match_the_policy_and_a_wrong_policy_is_caugh
     assert np.abs(frequencies - wrong).max() > Z * standard_error.max()
 
 
-@pytest.mark.parametrize("estimator", ["plain", "loo", "dg_0.5"])
+@pytest.mark.parametrize("estimator", ["plain", "loo", "dg_0.5", "dg_0.9"])
 def test_batch_estimates_are_unbiased_for_the_exact_gradient_and_a_sign_error_is_caught(estimator):
     game = eg.make_game(8, 4)
     tensors = ascent.GameTensors.of(game)
     alpha = ascent.alpha_of(estimator)
-    point = torch.as_tensor(np.tile(THETA, (400, 1)))
+    point = torch.as_tensor(np.tile(THETA, (2000, 1)))  # 2000 batches: the guidance-sign control has power at α = 0.5
     probs = ascent.probabilities(tensors, point)
-    samples = ascent.combine(
-        ascent.sample_estimates(tensors, probs, 8, torch.Generator().manual_seed(9)), estimator, alpha
-    )
-    samples = samples.reshape(-1, 4).numpy()
+    draws = ascent.sample_estimates(tensors, probs, 8, torch.Generator().manual_seed(9))
+    batch_means = ascent.combine(draws, estimator, alpha).mean(dim=1).numpy()  # independent across replicates
     exact = ascent.shared_gradient(tensors, THETA, alpha)[1]
-    assert st.max_standardized_deviation(samples, exact) < Z
-    assert st.max_standardized_deviation(samples, -exact) > Z  # negative control
+    assert st.max_standardized_deviation(batch_means, exact) < Z
+    assert st.max_standardized_deviation(batch_means, -exact) > Z  # negative control: the sign of the whole
+    if alpha > 0:  # negative control: the sign of the guidance term alone, (1 − α)∇J + α∇G
+        grad_j, minus_grad_g = (ascent.shared_gradient(tensors, THETA, a)[1] for a in (0.0, 1.0))
+        assert st.max_standardized_deviation(batch_means, (1 - alpha) * grad_j - alpha * minus_grad_g) > Z
 
 
 @pytest.mark.parametrize("bad", ["dg_1.5", "dg_x", "coma", "dg_"])
@@ -138,10 +139,18 @@ def test_counts_reproduce_from_a_seed_and_respect_the_budget(problem_and_game):
     assert np.all(np.isinf(counts(1, 0)))  # ε < Δ0: nothing is reached without an iteration
 
 
-def test_step_search_stops_and_picks_the_smallest_median(problem_and_game):
+def test_step_search_stops_by_its_rule_and_picks_the_smallest_median(problem_and_game):
     problem, game = problem_and_game
-    trials = ascent.tune_step(game, problem, 4, 10_000, torch.Generator().manual_seed(2))
-    assert trials[0].step_factor == 1.0 and len(trials) >= 2
+    limit = 10_000
+    trials = ascent.tune_step(game, problem, 4, limit, torch.Generator().manual_seed(2))
+    assert trials[0].step_factor == 1.0
+    assert [t.step_factor for t in trials] == list(ascent.STEP_GRID[: len(trials)])
+    best_before_last = min(t.median_count for t in trials[:-1]) if len(trials) > 1 else math.inf
+    doubled = math.isfinite(best_before_last) and trials[-1].median_count >= 2 * best_before_last
+    next_step = ascent.STEP_GRID[len(trials)] if len(trials) < len(ascent.STEP_GRID) else None
+    out_of_limit = next_step is None or problem.exact_iterations / next_step > limit
+    assert doubled or out_of_limit  # the search ends only by one of its two rules
+    assert all(t.budget <= limit for t in trials)
     best = ascent.best_trial(trials)
     assert best.median_count == min(t.median_count for t in trials)
     assert ascent.best_trial([ascent.StepTrial(1.0, 5, math.inf)]) is None
@@ -154,6 +163,8 @@ def test_iteration_scan_rejects_bad_arguments_by_name():
         iteration_scan.IterationScan(estimators=("dg_2",))
     with pytest.raises(ArgumentError, match="n="):
         iteration_scan.IterationScan(n=(64, 64))
+    with pytest.raises(ArgumentError, match="distinct estimators"):
+        iteration_scan.IterationScan(estimators=("loo", "loo"))
 
 
 def test_cli_writes_results_and_exits_2_on_bad_input(tmp_path, capsys):

@@ -431,12 +431,12 @@ CLAIMS: tuple[Claim, ...] = (
                 "can run (the full scan's numbers: 'Measured by longer commands')",
             ),
             Finding(
-                "exact game, where DG-PG's ascent ends",
+                "exact game, the maximum of J_α that DG-PG's ascent heads for",
                 FAILS,
                 "At α* (median {thm43.exact.dg_alpha_star.alpha_median}) DG-PG ascends J_α, whose maximum gives "
                 "up {thm43.exact.dg_alpha_star.reward_loss_median} of the reward gap J* − J(θ₀) (median over "
-                "games; largest {thm43.exact.dg_alpha_star.reward_loss_max}): the fast convergence is to another "
-                "point than J's maximum (Theorem 4.1 fails here).",
+                "games; largest {thm43.exact.dg_alpha_star.reward_loss_max}): the convergence Theorem 4.3 counts "
+                "is to another point than J's maximum (Theorem 4.1 fails here).",
                 ("paper_checks/test_thm43_iterations.py::test_dg_pg_ascent_ends_at_a_maximum",),
             ),
         ),
