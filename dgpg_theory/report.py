@@ -231,7 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _header(quick: bool, status: int, rows: list[dict], seconds: float) -> list[str]:
-    mode = "quick (the simulator fixture and training checks not re-measured)" if quick else "full"
+    mode = (
+        "quick (the simulator fixture, training and Theorem 4.3 iteration checks not re-measured)" if quick else "full"
+    )
     checks = "all paper checks behaved as recorded" if status == 0 else f"**pytest paper_checks exited {status}**"
     unbacked = sum(bool(row["backing_problem"]) for row in rows)
     return [
