@@ -207,7 +207,9 @@ def combine(estimates: BatchEstimates, estimator: str, alpha: float) -> torch.Te
 
 
 def shared_gradient(tensors: GameTensors, theta: np.ndarray, alpha: float) -> tuple[float, np.ndarray]:
-    """J_α and its exact gradient at one shared θ, by autograd through ``augmented_values``."""
+    """J_α and its exact gradient at one shared θ, by autograd through ``augmented_values``: the exact path and
+    the counted iterates then read their gaps off one implementation of J_α (``exact_game.augmented_objective``
+    is the reference it is tested against)."""
     point = torch.tensor(np.asarray(theta, dtype=float), dtype=torch.float64, requires_grad=True)
     value = augmented_values(tensors, probabilities(tensors, point[None]), alpha)[0]
     (gradient,) = torch.autograd.grad(value, point)
@@ -423,11 +425,6 @@ def iterations_to_epsilon(
     return counts.numpy()
 
 
-def _median_count(counts: np.ndarray) -> float:
-    """The median of the counts, inf when at least half are censored (the median is then not observed)."""
-    return float(np.median(counts))
-
-
 @dataclass(frozen=True)
 class StepTrial:
     step_factor: float
@@ -455,7 +452,7 @@ def tune_step(
             budget = min(budget, math.ceil(2 * best))  # a count past 2 × best would stop the search anyway
         budget = min(budget, max_iterations)
         counts = iterations_to_epsilon(game, problem, step_factor, replicates, budget, generator)
-        trials.append(StepTrial(step_factor, budget, _median_count(counts)))
+        trials.append(StepTrial(step_factor, budget, float(np.median(counts))))  # inf: half or more censored
         if math.isfinite(best) and trials[-1].median_count >= 2 * best:
             break
         best = min(best, trials[-1].median_count)

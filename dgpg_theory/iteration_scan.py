@@ -111,9 +111,18 @@ def _generators(scan: IterationScan, n_agents: int, game: int, estimator: str) -
     return [torch.Generator().manual_seed(int(child.generate_state(1)[0])) for child in sequence.spawn(3)]
 
 
-def _reward_loss(game: exact_game.LoadBalancingGame, problem: ascent.AscentProblem) -> float:
-    reward_optimum = exact_game.maximize_augmented(game, 0.0, problem.theta_start)
-    best, start = -reward_optimum.fun, exact_game.expected_reward(game, problem.theta_start)
+def _reward_loss(
+    game: exact_game.LoadBalancingGame, problem: ascent.AscentProblem, epsilon_fraction: float, objectives: dict
+) -> float:
+    """(J* − J(θ_α*)) / (J* − J(θ0)); J* is the α = 0 objective's, reused when an estimator of J measured it
+    (the same BFGS run, so the same number)."""
+    reward = objectives.get((0.0, epsilon_fraction, tuple(problem.theta_start)))
+    best = (
+        reward.optimum_value
+        if reward is not None
+        else -exact_game.maximize_augmented(game, 0.0, problem.theta_start).fun
+    )
+    start = exact_game.expected_reward(game, problem.theta_start)
     return float((best - exact_game.expected_reward(game, problem.optimum_theta)) / (best - start))
 
 
@@ -156,7 +165,7 @@ def measure_cell(
         estimator,
         skipped,
         summary,
-        _reward_loss(game, problem),
+        _reward_loss(game, problem, scan.epsilon_fraction, objectives or {}),
         [asdict(trial) for trial in trials],
         None if chosen is None else chosen.step_factor,
         counts,
