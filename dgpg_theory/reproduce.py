@@ -1,5 +1,5 @@
-"""``python -m dgpg_theory.reproduce fig2|fig3|fig4|fig5|table9 [--quick]``: train what a figure or table of §6
-needs and regenerate it.
+"""``python -m dgpg_theory.reproduce fig2|fig3|fig4|fig5|table9|compare [--quick]``: train what a figure or
+table of §6 needs and regenerate it.
 
     python -m dgpg_theory.reproduce fig3 --quick            # a small version (about a minute)
     python -m dgpg_theory.reproduce fig4 --out results/reproduce --n 5 10 20 --episodes 50 --json
@@ -21,6 +21,11 @@ The targets (paper §6.2–6.4, App. I–K):
   training reward, dgpg_theory.ppo.evaluation.convergence_episode), the time to converge (convergence episode ×
   mean seconds per episode), seconds per episode with its rollout/update split, and the total training time.
   Times are wall-clock on this machine, training only (not scenario generation or the final evaluation).
+- ``compare`` (ours; §6.3's comparison with statistics): DG-PG, MAPPO and IPPO with the NN preset at N ∈ {5, 10},
+  seeds 0–4, each the first 10 episodes (Table 9's bound) of the 200-episode schedule: per N and method the IQM
+  of the best checkpoint's test reward and of its gap to Best-Fit with 95 % stratified-bootstrap intervals over
+  (seed, test scenario), the probability of improvement between methods, Table 9's convergence episode per seed,
+  and training curves with intervals across seeds (dgpg_theory.reproduction.comparison).
 
 ``--quick`` is a small version for notebooks and CI, not evidence: the ``quick`` preset (Table 6's linear model,
 4 rollouts per episode), few episodes and small N (fig2 at N = 5; fig3 at N ∈ {2, 5} with the same number of
@@ -65,6 +70,9 @@ TARGET_HELP = {
     "Best-Fit, Random, guidance-greedy; also table1.csv (Sec 6.4)",
     "fig5": "the fig4 runs: training reward vs episode per N (Sec 6.4)",
     "table9": "the fig4 runs: convergence episode, time to converge, s/episode (rollout/update), total (App. K)",
+    "compare": "DG-PG, MAPPO, IPPO, NN preset, N in {5,10}, seeds 0-4, the first 10 of 200 episodes: IQM [95% "
+    "stratified bootstrap CI] of the test reward and of the gap to Best-Fit, probability of improvement, "
+    "convergence episode per seed, curves with intervals (ours, Sec 6.3)",
 }
 
 
@@ -75,7 +83,7 @@ def epilog() -> str:
         lines += textwrap.wrap(text, 100, initial_indent=f"  {target:7s} ", subsequent_indent=" " * 10)
     lines += ["", "expected full-mode time on a 2-core machine, from the measured seconds per episode"]
     lines += textwrap.wrap(f"({measured_text()}; NN above N = 50 extrapolated, could be off by 2x):", 100)
-    for target in ("fig2", "fig3", "fig4"):
+    for target in ("fig2", "fig3", "fig4", "compare"):
         lines.append(f"  {target}: ~{duration_text(expected_seconds(plan(target).runs))}")
     partial = duration_text(expected_seconds(plan("fig4", n_values=(5, 10, 20, 50)).runs))
     lines.append(f"  (fig4, fig5 and table9 share their runs; with --n 5 10 20 50: ~{partial})")
@@ -101,9 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("--quick", action="store_true", help="a small version for notebooks and CI (see below)")
     add("--out", type=Path, default=DEFAULT_OUT, help="directory of the figures, numbers and run cache "
         "(default: %(default)s)")
-    add("--seed", type=int, default=0, help="seed of every run (default 0); part of the cache key")
+    add("--seeds", "--seed", type=int, nargs="+", default=None, metavar="SEED", help="the runs' seeds (each >= 0; "
+        "default 0, for compare 0 1 2 3 4 (quick: 0 1)); several only for compare; part of the cache key")
     add("--episodes", type=int, default=None, help="training episodes of every run of the target (default: the "
-        "paper's, or the quick setting's; note that the alpha schedule and decays stretch over the episodes)")
+        "paper's, or the quick setting's; note that the alpha schedule and decays stretch over the episodes; for "
+        "compare: how many episodes of the fixed 200-episode schedule are trained, default 10)")
     add("--n", type=int, nargs="+", default=None, metavar="N", help="server counts N to run (each >= 2; default: "
         "the target's, see below)")
     add("--json", action="store_true", help="print the numbers as one JSON object (no progress bars)")
@@ -118,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         _io.check_writable_directory(args.out)
-        the_plan = plan(args.target, args.quick, args.n, args.episodes, args.seed)
+        the_plan = plan(args.target, args.quick, args.n, args.episodes, args.seeds)
         check_cache(args.out, the_plan.runs, args.force)
     except ValueError as error:
         parser.error(str(error))
@@ -129,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{duration_text(expected_seconds(todo))} of training on a 2-core machine",
             file=sys.stderr,
         )
-    numbers = reproduce(args.target, args.out, args.quick, args.n, args.episodes, args.seed, args.force,
+    numbers = reproduce(args.target, args.out, args.quick, args.n, args.episodes, args.seeds, args.force,
                         progress=not args.json)  # fmt: skip
     print(_io.json_text(numbers, indent=None) if args.json else report(numbers))
     return 0

@@ -11,6 +11,8 @@ import torch
 
 from dgpg_theory.ppo import Trainer, preset_config
 from dgpg_theory.ppo.advantages import RunningNormalizer, normalized_guidance
+from dgpg_theory.ppo.trainer import resolve_device
+from dgpg_theory.ppo.update import actor_pass, critic_pass, minibatches, side_by_side
 
 
 def tiny(method: str, **overrides):
@@ -169,3 +171,77 @@ def test_the_queue_model_reaches_every_environment_the_trainer_builds(monkeypatc
     assert len(seen) >= 3 and set(seen) == {"binding"}  # rollouts, test evaluation, the reference policies
     with pytest.raises(ValueError, match="queue_model='fifo' is out of range"):
         tiny("dgpg", queue_model="fifo")
+
+
+def _prepared(config):
+    trainer = Trainer(config)
+    actor_data, critic_data, _ = trainer.prepare_update(trainer.collect_rollouts(), alpha=0.9)
+    return trainer, actor_data, critic_data
+
+
+def _serial_update(trainer, actor_data, critic_data, critic_first: bool = True):
+    """The update as a plain epoch loop, one network after the other (critic_first=False: orders drawn the
+    other way round, the negative control)."""
+    c = trainer.config
+    critic, actor = (trainer.critic, trainer.critic_optimizer), (trainer.actor, trainer.actor_optimizer)
+    for epoch in range(max(c.critic_epochs, c.actor_epochs)):
+        draws = ["critic", "actor"] if critic_first else ["actor", "critic"]
+        for network in draws:
+            if network == "critic" and epoch < c.critic_epochs:
+                batches = minibatches(len(critic_data.target), c.minibatch, trainer.generator, trainer.device)
+                critic_pass(*critic, critic_data, batches, c.huber_delta, c.critic_grad_clip)
+            if network == "actor" and epoch < c.actor_epochs:
+                batches = minibatches(len(actor_data.action), c.minibatch, trainer.generator, trainer.device)
+                actor_pass(*actor, actor_data, batches, c.clip_epsilon, 0.01, c.actor_grad_clip)
+
+
+def test_side_by_side_update_is_bit_identical_to_the_serial_update():
+    """The critic's and the actor's epochs run in two threads; the networks end exactly where a one-after-the-other
+    epoch loop puts them, and the generator where it leaves it. Negative control: the same loop drawing the
+    actor's orders first ends elsewhere, so the comparison sees the order of the draws."""
+    config = tiny("dgpg", critic_epochs=3, actor_epochs=2, minibatch=512)
+    side, side_actor_data, side_critic_data = _prepared(config)
+    side.update(side_actor_data, side_critic_data, entropy_coef=0.01)
+    serial, actor_data, critic_data = _prepared(config)
+    _serial_update(serial, actor_data, critic_data)
+    assert_same(parameters(side.actor), parameters(serial.actor))
+    assert_same(parameters(side.critic), parameters(serial.critic))
+    assert torch.equal(side.generator.get_state(), serial.generator.get_state())
+    swapped, actor_data, critic_data = _prepared(config)
+    _serial_update(swapped, actor_data, critic_data, critic_first=False)
+    assert not torch.equal(parameters(side.actor)[0], parameters(swapped.actor)[0])
+
+
+def test_side_by_side_raises_what_either_side_raises():
+    def fails():
+        raise RuntimeError("boom")
+
+    assert side_by_side(lambda: 1, lambda: 2, torch_threads=1) == (1, 2)
+    for first, second in ((fails, lambda: 2), (lambda: 1, fails)):
+        with pytest.raises(RuntimeError, match="boom"):
+            side_by_side(first, second, torch_threads=1)
+
+
+def test_device_names_are_checked():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="device='gpu' is unknown; allowed: auto, cpu, cuda"):
+        resolve_device("gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device='cuda' needs a CUDA GPU"):
+            Trainer(tiny("dgpg"), device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_cuda_update_starts_where_the_cpu_one_does_and_checkpoints_on_the_cpu(tmp_path):
+    """Same initial networks, same rollouts (they run on the CPU), same mini-batches: after one episode the CUDA
+    run's parameters agree with the CPU run's up to float32 rounding; its checkpoint holds CPU tensors."""
+    cpu, cuda = Trainer(tiny("dgpg")), Trainer(tiny("dgpg"), out_dir=tmp_path, device="cuda")
+    assert_same(parameters(cpu.actor), [p.cpu() for p in parameters(cuda.actor)])
+    cpu_row, cuda_row = cpu.train_episode(), cuda.train_episode()
+    assert cpu_row["reward"] == cuda_row["reward"]  # the same policy acted
+    for a, b in zip(parameters(cpu.actor), parameters(cuda.actor), strict=True):
+        torch.testing.assert_close(a, b.cpu(), rtol=1e-3, atol=1e-4)
+    resumed = Trainer.from_checkpoint(tmp_path / "last.pt")  # on the CPU
+    assert_same([p.cpu() for p in parameters(cuda.actor)], parameters(resumed.actor))
+    assert all(v.device.type == "cpu" for v in torch.load(tmp_path / "last.pt", weights_only=False)["actor"].values())

@@ -168,3 +168,55 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path):
     assert [row["episode"] for row in record.history] == [1, 2, 3]  # no episode logged twice, none lost
     assert [row["reward"] for row in record.history[:2]] == [float(r["reward"]) for r in interrupted]
     assert record.result["episodes"] == 3 and (directory / "result.json").exists()
+
+
+def test_compare_plans_every_method_at_every_seed_on_the_first_episodes_of_the_schedule():
+    the_plan = reproduction_runs.plan("compare")
+    assert the_plan.seeds == (0, 1, 2, 3, 4) and the_plan.n_values == (5, 10) and the_plan.evaluate
+    assert len(the_plan.runs) == 3 * 2 * 5
+    assert {(r.preset, r.episodes, r.trained) for r in the_plan.runs} == {("nn", 200, 10)}
+    assert "dgpg-n5-nn-schedule-ep200-first10-seed3" in {r.name for r in the_plan.runs}
+    assert reproduction_runs.plan("compare", seeds=[7, 7, 2]).seeds == (7, 2)
+    with pytest.raises(ValueError, match=r"seeds=\[0, 1\] for fig4: allowed one seed"):
+        reproduction_runs.plan("fig4", seeds=[0, 1])
+    with pytest.raises(ValueError, match="episodes=300 exceeds compare's 200-episode schedule"):
+        reproduction_runs.plan("compare", episodes=300)
+
+
+def test_training_until_an_episode_keeps_the_full_schedule():
+    """``until`` stops early without shortening the schedule: α at episode 2 is that of a 10-episode run."""
+    config = reproduction_runs.RunSpec("dgpg", 2, "quick", 10, None, seed=0).config()
+    trainer = Trainer(config)
+    result = trainer.train(evaluate=False, until=2)
+    alphas = [row["alpha"] for row in trainer.history]
+    assert result.episodes == 2 and alphas == pytest.approx([0.9, 0.9 - 0.7 * (1 / 9 - 0.1) / 0.4])
+    with pytest.raises(ValueError, match=r"until=11 is out of range; allowed: None or 1 … episodes \(10\)"):
+        trainer.train(until=11)
+
+
+def test_compare_reports_rliable_statistics_of_its_runs(tmp_path):
+    """The compare numbers recomputed from the runs' own files: per-seed test rewards, their IQM, Best-Fit's
+    gap and Table 9's convergence episode per seed."""
+    from dgpg_theory.seed_statistics import interquartile_mean
+
+    out = tmp_path / "out"
+    argv = ["compare", "--quick", "--n", "2", "--episodes", "2", "--seeds", "0", "1", "--out", str(out), "--json"]
+    assert reproduce.main(argv) == 0
+    numbers = json.loads((out / "compare.json").read_text())
+    assert numbers["seeds"] == [0, 1] and {"compare.png", "compare.csv"} <= set(numbers["files"])
+    at_n = numbers["comparison"]["2"]
+    best_fit = np.array(json.loads(next(out.glob("references/best-fit-test-n2-*.json")).read_text())["rewards"])
+    for method, values in at_n["methods"].items():
+        runs = [out / "runs" / f"{method}-n2-quick-{'schedule' if method == 'dgpg' else 'none'}-ep10-first2-seed{s}"
+                for s in (0, 1)]  # fmt: skip
+        test = np.array([json.loads((run / "result.json").read_text())["test_rewards"] for run in runs])
+        assert values["test_reward_iqm"]["value"] == pytest.approx(interquartile_mean(test))
+        assert values["gap_to_best_fit_iqm"]["value"] == pytest.approx(interquartile_mean(test - best_fit))
+        low, high = values["test_reward_iqm"]["low"], values["test_reward_iqm"]["high"]
+        assert low <= values["test_reward_iqm"]["value"] <= high and low < high
+        assert values["convergence_episode_per_seed"] == [
+            convergence_from_csv(read_csv(r / "episodes.csv")) for r in runs
+        ]
+        assert len(values["curve_iqm"]) == 2
+    assert set(at_n["probability_of_improvement"]) == {"dgpg>mappo", "dgpg>ippo", "mappo>ippo"}
+    assert len(read_csv(out / "compare.csv")) == 3

@@ -7,6 +7,12 @@ collected. The methods differ only in the critic (central or local) and the adva
 Randomness: one seed. ``SeedSequence(seed)`` spawns the parameter initialisation, a numpy generator (scenario
 draws, workload seeds) and a torch generator (actions, mini-batch order); all three are saved in checkpoints,
 so a resumed run continues bit-identically.
+
+Devices: rollouts always run on the CPU (the simulator is numpy/numba); with ``device="cuda"`` the networks,
+their optimizers and the update live on the GPU and a CPU copy of the actor acts. Parameters are initialised
+and mini-batch orders drawn on the CPU either way, so a CUDA run starts from the same networks and sees the
+same mini-batches as a CPU run; only the update's floating-point rounding differs. Checkpoints hold CPU
+tensors.
 """
 
 from __future__ import annotations
@@ -31,7 +37,15 @@ from dgpg_theory.ppo.config import TrainConfig, alpha_at, entropy_coef_at, learn
 from dgpg_theory.ppo.evaluation import convergence_episode, evaluate_actor, reference_rewards
 from dgpg_theory.ppo.models import build_actor, build_critic
 from dgpg_theory.ppo.rollout import RolloutBatch, collect, encoder_for
-from dgpg_theory.ppo.update import ActorData, CriticData, actor_pass, critic_pass, explained_variance
+from dgpg_theory.ppo.update import (
+    ActorData,
+    CriticData,
+    actor_pass,
+    critic_pass,
+    explained_variance,
+    minibatches,
+    side_by_side,
+)
 from sim.atomic import atomic_file
 from sim.env import BatchedEnv
 from sim.observations import task_slots
@@ -40,6 +54,32 @@ from sim.scenario import load_scenarios
 from sim.workload import EPISODE_STEPS
 
 VALUE_CHUNK = 16_384  # rows per critic forward pass when valuing a whole batch
+DEVICES = ("auto", "cpu", "cuda")  # where the update runs (cuda:INDEX names one GPU)
+
+
+def resolve_device(name: str) -> torch.device:
+    """The torch device of ``--device``: ``auto`` is CUDA when a GPU is available, else the CPU; ``cuda`` (or
+    ``cuda:INDEX``) requires one. ValueError naming the value otherwise."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda" or (name.startswith("cuda:") and name[5:].isdigit()):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={name!r} needs a CUDA GPU, and torch sees none; allowed here: auto, cpu")
+        if name != "cuda" and int(name[5:]) >= torch.cuda.device_count():
+            raise ValueError(f"device={name!r}: torch sees {torch.cuda.device_count()} GPU(s)")
+        return torch.device(name)
+    raise ValueError(f"device={name!r} is unknown; allowed: auto, cpu, cuda, cuda:INDEX")
+
+
+def on_cpu(state: dict) -> dict:
+    """A copy of a state dict (nested dicts and lists of tensors) with every tensor on the CPU."""
+    if isinstance(state, dict):
+        return {key: on_cpu(value) for key, value in state.items()}
+    if isinstance(state, list | tuple):
+        return type(state)(on_cpu(value) for value in state)
+    return state.detach().to("cpu", copy=True) if isinstance(state, torch.Tensor) else state
 
 
 @dataclass
@@ -59,6 +99,7 @@ class TrainResult:
     test_std_reward: float | None = None
     test_rewards: list[float] = field(default_factory=list)
     references: dict = field(default_factory=dict)
+    device: str = "cpu"  # where the updates ran
 
     def summary(self) -> dict:
         keys = ("method", "n", "episodes", "best_train_reward", "test_mean_reward", "test_std_reward",
@@ -71,7 +112,8 @@ class Trainer:
 
     With an ``out_dir``, one TensorBoard writer per run is opened at the first logged episode (when tensorboard is
     installed) and closed by ``close()``, at the end of ``train()``, or on leaving ``with Trainer(...) as t:``;
-    training after ``close()`` reopens it."""
+    training after ``close()`` reopens it. ``device`` is where the update runs (``resolve_device``); it is a
+    property of the machine, not of the run, so it is not part of the config."""
 
     def __init__(
         self,
@@ -79,8 +121,10 @@ class Trainer:
         out_dir: str | Path | None = None,
         progress: bool = False,
         callbacks: Sequence[Callable[[Trainer, dict], None]] = (),
+        device: str = "cpu",
     ):
         self.config = validated(config)
+        self.device = resolve_device(device)
         self.scale = resolve_scale(config.n_servers, config.n_clusters)
         self.train_scenarios = load_scenarios(self.scale, "train", config.scenario_seed)
         self.encoder = encoder_for(config.model)
@@ -98,14 +142,19 @@ class Trainer:
             torch.manual_seed(init_seed)
             self.actor = build_actor(config.model, **sizes)
             self.critic = build_critic(config.model, config.critic, **sizes)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.learning_rate)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.learning_rate)
+        # The acting copy: the actor itself on the CPU, a CPU mirror of the device's actor otherwise.
+        self.acting_actor = self.actor if self.device.type == "cpu" else copy.deepcopy(self.actor)
+        self.actor.to(self.device)
+        self.critic.to(self.device)
+        # foreach: one kernel per step for all tensors, the same arithmetic as the per-tensor loop (bit-identical)
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.learning_rate, foreach=True)
+        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.learning_rate, foreach=True)
         self.guidance = adv.RunningNormalizer(config.guidance_momentum)
         self.return_stats: tuple[float, float] | None = None  # (mean, std) the critic's outputs are scaled by
         self.episode = 0
         self.history: list[dict] = []
         self.best_reward, self.best_episode = -math.inf, 0
-        self.best_actor = copy.deepcopy(self.actor.state_dict())
+        self.best_actor = on_cpu(self.actor.state_dict())
         self._writer = None  # the run's TensorBoard SummaryWriter, opened by the first logged row
 
     def __enter__(self) -> Trainer:
@@ -126,11 +175,14 @@ class Trainer:
         return self.encoder(probe.state, self.scale)[0].shape[1]
 
     # --- the loop -----------------------------------------------------------------------------------------
-    def train(self, evaluate: bool = True, references: bool = True) -> TrainResult:
-        """Train until ``config.episodes`` (continuing a resumed run), then evaluate the best checkpoint on the
-        test scenarios (and the reference policies on the same scenarios)."""
+    def train(self, evaluate: bool = True, references: bool = True, until: int | None = None) -> TrainResult:
+        """Train until ``config.episodes`` (continuing a resumed run), or only until episode ``until`` of that
+        schedule, then evaluate the best checkpoint on the test scenarios (and the reference policies on the
+        same scenarios)."""
+        if until is not None and not 1 <= until <= self.config.episodes:
+            raise ValueError(f"until={until!r} is out of range; allowed: None or 1 … episodes ({self.config.episodes})")
         self._prepare_out_dir()
-        remaining = range(self.episode, self.config.episodes)
+        remaining = range(self.episode, self.config.episodes if until is None else until)
         bar = tqdm(remaining, desc=f"{self.config.method} N={self.scale.n_servers}", disable=not self.progress)
         try:
             for _ in bar:
@@ -155,8 +207,9 @@ class Trainer:
         for optimizer in (self.actor_optimizer, self.critic_optimizer):
             for group in optimizer.param_groups:
                 group["lr"] = lr
-        acting_actor = copy.deepcopy(self.actor.state_dict())  # the policy that earned this episode's reward
+        acting_actor = on_cpu(self.actor.state_dict())  # the policy that earned this episode's reward
         losses = self.update(actor_data, critic_data, entropy_coef)
+        self._sync_acting_actor()
         update_seconds = time.perf_counter() - start - rollout_seconds
         episode_rewards = batch.reward.mean(axis=1)
         row = {
@@ -186,8 +239,12 @@ class Trainer:
             env = BatchedEnv(
                 [self.train_scenarios[i] for i in picks], workload_seed=workload_seed, queue_model=c.queue_model
             )
-            batches.append(collect(env, self.actor, self.encoder, self.scale, self.generator))
+            batches.append(collect(env, self.acting_actor, self.encoder, self.scale, self.generator))
         return RolloutBatch.concatenate(batches)
+
+    def _sync_acting_actor(self) -> None:
+        if self.acting_actor is not self.actor:
+            self.acting_actor.load_state_dict(self.actor.state_dict())
 
     # --- advantages (Eq 11) and value targets ------------------------------------------------------------------
     def prepare_update(self, batch: RolloutBatch, alpha: float) -> tuple[ActorData, CriticData, dict]:
@@ -228,6 +285,7 @@ class Trainer:
             shared, rows, own, index, torch.from_numpy(batch.action), torch.from_numpy(batch.log_prob),
             torch.from_numpy(advantage.astype(np.float32)),
         )  # fmt: skip
+        actor_data, critic_data = actor_data.to(self.device), critic_data.to(self.device)
         diagnostics = {
             "explained_variance": variance_explained,
             "guidance_raw_mean": float(batch.coefficient.mean()) if len(batch.coefficient) else float("nan"),
@@ -249,14 +307,17 @@ class Trainer:
         """Critic values in reward units: the critic regresses (return − mean) / std (see ``_scaled_targets``)."""
         count = len(own)
         out = np.empty(count)
+        device = self.device
         with torch.inference_mode():
+            on_device = shared.to(device)
             for start in range(0, count, VALUE_CHUNK):
                 part = slice(start, start + VALUE_CHUNK)
                 if rows is None:
                     chunk_rows = torch.arange(start, min(count, start + VALUE_CHUNK))
                 else:
                     chunk_rows = rows[part]
-                out[part] = self.critic(shared, chunk_rows, own[part], index[part]).squeeze(-1).double().numpy()
+                inputs = (chunk_rows.to(device), own[part].to(device), index[part].to(device))
+                out[part] = self.critic(on_device, *inputs).squeeze(-1).double().cpu().numpy()
         mean, std = self.return_stats
         return mean + std * out
 
@@ -269,24 +330,42 @@ class Trainer:
 
     # --- PPO update ---------------------------------------------------------------------------------------
     def update(self, actor_data: ActorData, critic_data: CriticData, entropy_coef: float) -> dict:
+        """critic_epochs passes of the critic and actor_epochs of the actor, side by side (``side_by_side``)."""
         c = self.config
-        actor_stats, critic_losses = [], []
-        actor, critic = (self.actor, self.actor_optimizer), (self.critic, self.critic_optimizer)
-        for epoch in range(max(c.actor_epochs, c.critic_epochs)):
-            if epoch < c.critic_epochs:
-                loss = critic_pass(*critic, critic_data, c.minibatch, c.huber_delta, c.critic_grad_clip, self.generator)
-                critic_losses.append(loss)
-            if epoch < c.actor_epochs and len(actor_data.action):
-                stats = actor_pass(
-                    *actor, actor_data, c.minibatch, c.clip_epsilon, entropy_coef, c.actor_grad_clip, self.generator
-                )
-                actor_stats.append(stats)
+        critic_epochs, actor_epochs = self._minibatch_orders(len(critic_data.target), len(actor_data.action))
+
+        def critic_work() -> list[float]:
+            return [
+                critic_pass(self.critic, self.critic_optimizer, critic_data, batches, c.huber_delta, c.critic_grad_clip)
+                for batches in critic_epochs
+            ]
+
+        def actor_work() -> list[dict]:
+            actor = (self.actor, self.actor_optimizer)
+            return [
+                actor_pass(*actor, actor_data, batches, c.clip_epsilon, entropy_coef, c.actor_grad_clip)
+                for batches in actor_epochs
+            ]
+
+        critic_losses, actor_stats = side_by_side(critic_work, actor_work, c.torch_threads)
         last = (
             actor_stats[-1]
             if actor_stats
             else dict.fromkeys(("actor_loss", "entropy", "approx_kl", "clip_fraction"), float("nan"))
         )
         return {**last, "value_loss": critic_losses[-1]}
+
+    def _minibatch_orders(self, critic_samples: int, actor_samples: int) -> tuple[list, list]:
+        """Every epoch's mini-batches of both networks, drawn up front in the order of an epoch loop that runs the
+        critic's pass and then the actor's (the order this trainer always drew them in)."""
+        c = self.config
+        critic_epochs, actor_epochs = [], []
+        for epoch in range(max(c.actor_epochs, c.critic_epochs)):
+            if epoch < c.critic_epochs:
+                critic_epochs.append(minibatches(critic_samples, c.minibatch, self.generator, self.device))
+            if epoch < c.actor_epochs and actor_samples:
+                actor_epochs.append(minibatches(actor_samples, c.minibatch, self.generator, self.device))
+        return critic_epochs, actor_epochs
 
     # --- results, logs, checkpoints -------------------------------------------------------------------------
     def result(self, evaluate: bool = True, references: bool = True) -> TrainResult:
@@ -298,11 +377,11 @@ class Trainer:
             convergence_episode=convergence_episode(rewards),
             seconds_per_episode=seconds("rollout_seconds") + seconds("update_seconds"),
             rollout_seconds_per_episode=seconds("rollout_seconds"),
-            update_seconds_per_episode=seconds("update_seconds"),
+            update_seconds_per_episode=seconds("update_seconds"), device=str(self.device),
         )  # fmt: skip
         if evaluate:
             test = load_scenarios(self.scale, "test", self.config.scenario_seed)
-            actor = copy.deepcopy(self.actor)
+            actor = copy.deepcopy(self.acting_actor)
             actor.load_state_dict(self.best_actor)
             with torch_threads(self.config.torch_threads):
                 greedy = self.config.eval_mode == "greedy"
@@ -356,7 +435,8 @@ class Trainer:
         self._writer.flush()
 
     def state_dict(self) -> dict:
-        return {
+        """The trainer's state with every tensor on the CPU (a checkpoint loads on any machine)."""
+        return on_cpu({
             "format": CHECKPOINT_FORMAT, "config": self.config.to_dict(), "episode": self.episode,
             "actor": self.actor.state_dict(), "critic": self.critic.state_dict(),
             "actor_optimizer": self.actor_optimizer.state_dict(),
@@ -365,7 +445,7 @@ class Trainer:
             "numpy_rng": self.rng.bit_generator.state, "torch_generator": self.generator.get_state(),
             "history": self.history, "best_reward": self.best_reward, "best_episode": self.best_episode,
             "best_actor": self.best_actor,
-        }  # fmt: skip
+        })  # fmt: skip
 
     def save_checkpoint(self, path: str | Path) -> None:
         """The trainer's state (a resumable ``last.pt``), written atomically."""
@@ -387,6 +467,7 @@ class Trainer:
     def load_state_dict(self, state: dict) -> None:
         self.actor.load_state_dict(state["actor"])
         self.critic.load_state_dict(state["critic"])
+        self._sync_acting_actor()
         self.actor_optimizer.load_state_dict(state["actor_optimizer"])
         self.critic_optimizer.load_state_dict(state["critic_optimizer"])
         self.guidance = adv.RunningNormalizer(**state["guidance"])

@@ -1,9 +1,17 @@
 """The PPO update (App. I): clipped surrogate for the actor, Huber loss for the critic, separate Adam optimizers
-with independent gradient clipping, and split epochs (critic and actor passes counted separately)."""
+with independent gradient clipping, and split epochs (critic and actor passes counted separately).
+
+Separate networks, optimizers and clipping make the critic's epochs and the actor's independent computations, so
+``side_by_side`` runs them at the same time, one in a second thread: the mini-batch orders are drawn first, in
+the order a one-after-the-other update draws them, and each network's arithmetic is unchanged, so the result is
+bit-identical to running them in turn (tested).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -22,6 +30,9 @@ class ActorData:
     old_log_prob: torch.Tensor  # [A]
     advantage: torch.Tensor  # [A]
 
+    def to(self, device: torch.device) -> ActorData:
+        return ActorData(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
 
 @dataclass
 class CriticData:
@@ -34,27 +45,29 @@ class CriticData:
     index: torch.Tensor
     target: torch.Tensor
 
+    def to(self, device: torch.device) -> CriticData:
+        return CriticData(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 
-def minibatches(size: int, minibatch: int, generator: torch.Generator):
-    order = torch.randperm(size, generator=generator)
-    for start in range(0, size, minibatch):
-        yield order[start : start + minibatch]
+
+def minibatches(size: int, minibatch: int, generator: torch.Generator, device: torch.device) -> list[torch.Tensor]:
+    """One epoch's mini-batches: a random order of the ``size`` samples (drawn on the CPU generator, so the order
+    does not depend on the device) cut into consecutive pieces of ``minibatch``."""
+    return list(torch.randperm(size, generator=generator).to(device).split(minibatch))
 
 
 def actor_pass(
     actor: nn.Module,
     optimizer: torch.optim.Optimizer,
     data: ActorData,
-    minibatch: int,
+    batches: Sequence[torch.Tensor],
     clip_epsilon: float,
     entropy_coef: float,
     grad_clip: float,
-    generator: torch.Generator,
 ) -> dict[str, float]:
-    """One epoch of clipped-surrogate updates; returns the epoch's mean diagnostics."""
-    totals = {"actor_loss": 0.0, "entropy": 0.0, "approx_kl": 0.0, "clip_fraction": 0.0}
-    batches = 0
-    for batch in minibatches(len(data.action), minibatch, generator):
+    """One epoch of clipped-surrogate updates over ``batches`` (index tensors); returns the epoch's mean
+    diagnostics."""
+    totals = torch.zeros(4, dtype=torch.float64, device=data.action.device)  # summed on the device: no sync
+    for batch in batches:
         logits = actor(data.shared, data.rows[batch], data.own[batch], data.index[batch])
         log_probs = torch.log_softmax(logits, dim=-1)
         new_log_prob = log_probs.gather(1, data.action[batch, None]).squeeze(1)
@@ -66,39 +79,61 @@ def actor_pass(
         loss = -surrogate.mean() - entropy_coef * entropy
         optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(actor.parameters(), grad_clip)
+        nn.utils.clip_grad_norm_(actor.parameters(), grad_clip, foreach=True)
         optimizer.step()
         with torch.no_grad():
-            totals["actor_loss"] += float(loss)
-            totals["entropy"] += float(entropy)
-            totals["approx_kl"] += float(((ratio - 1) - log_ratio).mean())
-            totals["clip_fraction"] += float(((ratio - 1).abs() > clip_epsilon).float().mean())
-        batches += 1
-    return {key: value / max(1, batches) for key, value in totals.items()}
+            approx_kl = ((ratio - 1) - log_ratio).mean()
+            clip_fraction = ((ratio - 1).abs() > clip_epsilon).float().mean()
+            totals += torch.stack([loss, entropy, approx_kl, clip_fraction]).double()
+    means = (totals / max(1, len(batches))).tolist()
+    return dict(zip(("actor_loss", "entropy", "approx_kl", "clip_fraction"), means, strict=True))
 
 
 def critic_pass(
     critic: nn.Module,
     optimizer: torch.optim.Optimizer,
     data: CriticData,
-    minibatch: int,
+    batches: Sequence[torch.Tensor],
     huber_delta: float,
     grad_clip: float,
-    generator: torch.Generator,
 ) -> float:
-    """One epoch of Huber-loss regression on the targets; returns the mean loss."""
-    total, batches = 0.0, 0
+    """One epoch of Huber-loss regression on the targets over ``batches`` (index tensors); returns the mean
+    loss."""
+    total = torch.zeros((), dtype=torch.float64, device=data.target.device)
     huber = nn.HuberLoss(delta=huber_delta)
-    for batch in minibatches(len(data.target), minibatch, generator):
+    for batch in batches:
         prediction = critic(data.shared, data.rows[batch], data.own[batch], data.index[batch]).squeeze(-1)
         loss = huber(prediction, data.target[batch])
         optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(critic.parameters(), grad_clip)
+        nn.utils.clip_grad_norm_(critic.parameters(), grad_clip, foreach=True)
         optimizer.step()
-        total += loss.item()
-        batches += 1
-    return total / max(1, batches)
+        total += loss.detach().double()
+    return float(total) / max(1, len(batches))
+
+
+def side_by_side(first: Callable[[], object], second: Callable[[], object], torch_threads: int) -> tuple:
+    """(first(), second()), with ``first`` in a second thread. torch releases the GIL inside its operations, so
+    the two overlap on two cores; the worker gets the caller's intra-op thread count (OpenMP keeps that count per
+    thread, and a new thread would start with one per core). An exception in either is raised here."""
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        torch.set_num_threads(torch_threads)
+        try:
+            outcome["value"] = first()
+        except BaseException as error:  # re-raised in the caller's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, name="critic-update")
+    worker.start()
+    try:
+        second_value = second()
+    finally:
+        worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"], second_value
 
 
 def explained_variance(prediction: np.ndarray, target: np.ndarray) -> float:

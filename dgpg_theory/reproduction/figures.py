@@ -1,5 +1,6 @@
-"""Figures 2–5 of the paper, redrawn from our runs (``python -m dgpg_theory.reproduce``). Each function returns a
-matplotlib Figure. Curves are the raw per-episode training rewards: nothing is smoothed. Titles name the preset and the
+"""Figures 2–5 of the paper (and the compare target's figure), redrawn from our runs
+(``python -m dgpg_theory.reproduce``). Each function returns a matplotlib Figure. Curves are the raw per-episode
+training rewards (the compare figure: their IQM over seeds): nothing is smoothed. Titles name the preset and the
 episode counts, so a quick reproduction cannot be mistaken for the paper's setting."""
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def _episodes_note(records: Sequence[RunRecord]) -> str:
 def _preset_note(the_plan: Plan, records: Sequence[RunRecord]) -> str:
     presets = "/".join(sorted({r.spec.preset for r in records}))
     quick = " — QUICK (illustration, not evidence)" if the_plan.quick else ""
-    return f"preset {presets}, {_episodes_note(records)}, seed {records[0].spec.seed}{quick}"
+    seeds = ", ".join(map(str, the_plan.seeds))
+    return f"preset {presets}, {_episodes_note(records)}, seed {seeds}{quick}"
 
 
 def _curve(axis, record: RunRecord, **style) -> None:
@@ -122,4 +124,44 @@ def scale_invariant_convergence(records: Sequence[RunRecord], the_plan: Plan) ->
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
     axis.set_title(f"Fig. 5: DG-PG across N\n{_preset_note(the_plan, records)}", fontsize=10)
+    return figure
+
+
+def comparison(numbers: dict, the_plan: Plan) -> Figure:
+    """The compare target: per N, the training curves (IQM over seeds, shaded 95 % stratified-bootstrap band) and
+    the best checkpoints' gap to Best-Fit on the test scenarios (IQM with its interval; dots: each seed's IQM
+    over the scenarios)."""
+    rows = len(numbers)
+    figure, axes = plt.subplots(rows, 2, figsize=(10.5, 3.6 * rows), squeeze=False, layout="constrained")
+    for (curve_axis, gap_axis), (n, at_n) in zip(axes, numbers.items(), strict=True):
+        for position, (method, values) in enumerate(at_n["methods"].items()):
+            label, color = METHOD_STYLE[method]
+            curve = values["curve_iqm"]
+            episodes = np.arange(1, len(curve) + 1)
+            curve_axis.plot(episodes, [c["value"] for c in curve], color=color, marker="o", ms=3, label=label)
+            curve_axis.fill_between(episodes, [c["low"] for c in curve], [c["high"] for c in curve], color=color,
+                                    alpha=0.2, lw=0)  # fmt: skip
+            gap = values["gap_to_best_fit_iqm"]
+            error = [[gap["value"] - gap["low"]], [gap["high"] - gap["value"]]]
+            gap_axis.errorbar([position], [gap["value"]], yerr=error, color=color, marker="o", capsize=4, ms=7)
+            per_seed = values["gap_iqm_per_seed"]
+            jitter = np.linspace(-0.12, 0.12, len(per_seed)) + position + 0.25
+            gap_axis.scatter(jitter, per_seed, color=color, s=12, alpha=0.7)
+        curve_axis.xaxis.get_major_locator().set_params(integer=True)
+        curve_axis.set(title=f"N = {n}: training reward, IQM over seeds [95 % CI]", xlabel=EPISODE_LABEL,
+                       ylabel=TRAINING_LABEL)  # fmt: skip
+        curve_axis.legend(fontsize=8)
+        curve_axis.grid(alpha=0.3)
+        names = [METHOD_STYLE[m][0] for m in at_n["methods"]]
+        gap_axis.axhline(0.0, color="black", ls="--", lw=1.0, label=f"Best-Fit ({at_n['best_fit_mean']:.1f})")
+        gap_axis.set_xticks(range(len(names)), names)
+        gap_axis.set(title=f"N = {n}: best checkpoint − Best-Fit, per test scenario",
+                     ylabel="reward gap: IQM [95 % CI]\n(dots: each seed's IQM)")  # fmt: skip
+        gap_axis.legend(fontsize=8)
+        gap_axis.grid(alpha=0.3, axis="y")
+    seeds = ", ".join(map(str, the_plan.seeds))
+    quick = " — QUICK (illustration, not evidence)" if the_plan.quick else ""
+    spec = the_plan.runs[0]
+    figure.suptitle(f"DG-PG, MAPPO and IPPO over seeds {seeds}: the first {spec.trained} episodes of the {spec.preset} "
+                    f"preset's {spec.episodes}-episode schedule{quick}", fontsize=10)  # fmt: skip
     return figure

@@ -1,7 +1,8 @@
 """The runs of a reproduction target (paper §6): what each target trains, how long that takes, and the run cache.
 
-A target's ``Plan`` is a tuple of ``RunSpec`` (method, N, preset, episodes, α, seed), each the preset config of
-``dgpg_theory.ppo.config`` with those fields set. Runs are cached under ``OUT/runs/NAME`` (the name is built from
+A target's ``Plan`` is a tuple of ``RunSpec`` (method, N, preset, episodes, α, seed, and optionally how many of
+the episodes to train), each the preset config of ``dgpg_theory.ppo.config`` with those fields set; a target runs
+every spec once per seed. Runs are cached under ``OUT/runs/NAME`` (the name is built from
 the spec), holding what ``python -m dgpg_theory.train`` writes (config.json, episodes.csv, last.pt, best.pt,
 result.json). A finished run (result.json beside a config.json equal to the requested config) is reused, so
 fig4, fig5 and table9 share their runs; an interrupted run resumes from its last.pt (bit-identically, see
@@ -21,6 +22,7 @@ off by a factor of two either way. For comparison, the paper's Table 9 reports �
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import shutil
@@ -35,7 +37,7 @@ from dgpg_theory.ppo.config import TrainConfig, preset_config
 from sim.arguments import require_int
 from sim.scales import resolve_scale
 
-TARGETS = ("fig2", "fig3", "fig4", "fig5", "table9")
+TARGETS = ("fig2", "fig3", "fig4", "fig5", "table9", "compare")
 SCALING_TARGETS = ("fig4", "fig5", "table9")  # one set of runs (§6.4)
 ALPHAS = (0.2, 0.4, 0.6, 0.8)  # Figure 2's grid
 
@@ -55,6 +57,7 @@ class RunSpec:
     episodes: int
     alpha: float | None  # None: the §6.2 schedule (DG-PG) or no guidance (MAPPO, IPPO)
     seed: int
+    trained: int | None = None  # train only the first this many of the schedule's episodes (None: all)
 
     @property
     def guidance(self) -> str:
@@ -65,7 +68,8 @@ class RunSpec:
 
     @property
     def name(self) -> str:
-        return f"{self.method}-n{self.n}-{self.preset}-{self.guidance}-ep{self.episodes}-seed{self.seed}"
+        first = "" if self.trained is None else f"-first{self.trained}"
+        return f"{self.method}-n{self.n}-{self.preset}-{self.guidance}-ep{self.episodes}{first}-seed{self.seed}"
 
     def config(self) -> TrainConfig:
         return preset_config(self.method, self.n, self.preset, episodes=self.episodes, alpha=self.alpha, seed=self.seed)
@@ -78,18 +82,29 @@ class Plan:
     n_values: tuple[int, ...]
     runs: tuple[RunSpec, ...]
     evaluate: bool  # whether the target needs the best checkpoint's test reward
+    references: bool = False  # whether it needs each run's reference policies (compare scores Best-Fit once per N)
+    seeds: tuple[int, ...] = (0,)
 
 
-FULL_N = {"fig2": (50,), "fig3": (2, 5, 10), "scaling": (5, 10, 20, 50, 100, 200)}
-QUICK_N = {"fig2": (5,), "fig3": (2, 5), "scaling": (5, 10)}
-QUICK_EPISODES = {"fig2": 6, "fig3": 6, "scaling": 8}
+FULL_N = {"fig2": (50,), "fig3": (2, 5, 10), "scaling": (5, 10, 20, 50, 100, 200), "compare": (5, 10)}
+QUICK_N = {"fig2": (5,), "fig3": (2, 5), "scaling": (5, 10), "compare": (5,)}
+QUICK_EPISODES = {"fig2": 6, "fig3": 6, "scaling": 8, "compare": 3}
 FULL_EPISODES = {"dgpg": 200, "mappo": 500, "ippo": 500}  # §6.3: baselines get 2.5× more training
+# compare: the first 10 episodes (Table 9's bound) of the nn preset's 200-episode schedule, as the paper checks
+COMPARE_TRAINED, COMPARE_SCHEDULE, QUICK_COMPARE_SCHEDULE = 10, 200, 10
+DEFAULT_SEEDS = {"compare": (0, 1, 2, 3, 4)}  # ≥ 5 seeds for the statistics; other targets: seed 0
+QUICK_SEEDS = {"compare": (0, 1)}
 
 
 def plan(
-    target: str, quick: bool = False, n_values: Sequence[int] | None = None, episodes: int | None = None, seed: int = 0
+    target: str,
+    quick: bool = False,
+    n_values: Sequence[int] | None = None,
+    episodes: int | None = None,
+    seeds: Sequence[int] | None = None,
 ) -> Plan:
-    """The runs of ``target``; ``n_values`` and ``episodes`` override the defaults (episodes: for every run)."""
+    """The runs of ``target``; ``n_values``, ``episodes`` (for every run; for compare: the episodes trained of
+    the schedule) and ``seeds`` (every run once per seed) override the defaults."""
     if target not in TARGETS:
         raise ValueError(f"target={target!r} is unknown; allowed: {', '.join(TARGETS)}")
     group = "scaling" if target in SCALING_TARGETS else target
@@ -99,26 +114,47 @@ def plan(
     ns = tuple(int(n) for n in ns)  # numpy ints would not survive the run cache's JSON
     if episodes is not None:
         require_int("episodes", episodes, low=1)
-    require_int("seed", seed, low=0)
+    if seeds is None:
+        seeds = (QUICK_SEEDS if quick else DEFAULT_SEEDS).get(target, (0,))
+    for seed in seeds:
+        require_int("seed", seed, low=0)
+    seeds = tuple(dict.fromkeys(int(seed) for seed in seeds))
+    if not seeds:
+        raise ValueError("seeds is empty; allowed: one or more seeds ≥ 0")
+    if len(seeds) > 1 and target != "compare":  # their figures and tables draw one run per curve or row
+        raise ValueError(f"seeds={list(seeds)} for {target}: allowed one seed (several: the compare target)")
+    runs = [dataclasses.replace(spec, seed=seed) for seed in seeds for spec in _specs(group, quick, ns, episodes)]
+    for run in runs:
+        resolve_scale(run.n)  # validates N (and the config below everything else) before anything runs
+        run.config()
+    evaluate = target in ("fig4", "compare")
+    return Plan(target, quick, ns, tuple(runs), evaluate, references=target == "fig4", seeds=seeds)
+
+
+def _specs(group: str, quick: bool, ns: tuple[int, ...], episodes: int | None) -> list[RunSpec]:
+    """The runs of one seed (seed 0; ``plan`` sets each seed)."""
+    seed = 0
 
     def count(method: str) -> int:
         if episodes is not None:
             return episodes
         return QUICK_EPISODES[group] if quick else FULL_EPISODES[method]
 
+    methods = ("dgpg", "mappo", "ippo")
     if group == "fig2":
         preset = "quick" if quick else "nn"
-        runs = [RunSpec("dgpg", n, preset, count("dgpg"), alpha, seed) for n in ns for alpha in ALPHAS]
-    elif group == "fig3":
+        return [RunSpec("dgpg", n, preset, count("dgpg"), alpha, seed) for n in ns for alpha in ALPHAS]
+    if group == "fig3":
         preset = "quick" if quick else "linear"
-        runs = [RunSpec(m, n, preset, count(m), None, seed) for n in ns for m in ("dgpg", "mappo", "ippo")]
-    else:
-        preset = "quick" if quick else "nn"
-        runs = [RunSpec("dgpg", n, preset, count("dgpg"), None, seed) for n in ns]
-    for run in runs:
-        resolve_scale(run.n)  # validates N (and the config below everything else) before anything runs
-        run.config()
-    return Plan(target, quick, ns, tuple(runs), evaluate=target == "fig4")
+        return [RunSpec(m, n, preset, count(m), None, seed) for n in ns for m in methods]
+    if group == "compare":
+        preset, schedule = ("quick", QUICK_COMPARE_SCHEDULE) if quick else ("nn", COMPARE_SCHEDULE)
+        trained = episodes if episodes is not None else (QUICK_EPISODES["compare"] if quick else COMPARE_TRAINED)
+        if trained > schedule:
+            raise ValueError(f"episodes={trained} exceeds compare's {schedule}-episode schedule; allowed 1…{schedule}")
+        return [RunSpec(m, n, preset, schedule, None, seed, trained) for n in ns for m in methods]
+    preset = "quick" if quick else "nn"
+    return [RunSpec("dgpg", n, preset, count("dgpg"), None, seed) for n in ns]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -150,7 +186,7 @@ def seconds_per_episode(preset: str, n: int) -> float:
 
 
 def expected_seconds(runs: Sequence[RunSpec]) -> float:
-    return sum(run.episodes * seconds_per_episode(run.preset, run.n) for run in runs)
+    return sum((run.trained or run.episodes) * seconds_per_episode(run.preset, run.n) for run in runs)
 
 
 def measured_text() -> str:
@@ -218,8 +254,12 @@ def is_finished(out: Path, spec: RunSpec) -> bool:
     return bool(_same_config(directory, spec)) and (directory / "result.json").exists()
 
 
-def ensure_run(out: Path, spec: RunSpec, evaluate: bool, force: bool = False, progress: bool = True) -> RunRecord:
-    """The finished run of ``spec``: reused from the cache, resumed from its last.pt, or trained."""
+def ensure_run(
+    out: Path, spec: RunSpec, evaluate: bool, force: bool = False, progress: bool = True, references: bool | None = None
+) -> RunRecord:
+    """The finished run of ``spec``: reused from the cache, resumed from its last.pt, or trained; evaluated on the
+    test scenarios if ``evaluate``, with the reference policies beside it if ``references`` (default: evaluate)."""
+    references = evaluate if references is None else references
     from dgpg_theory.ppo.trainer import Trainer  # the trainer's own imports only when a run is touched
 
     directory = run_directory(out, spec)
@@ -227,13 +267,15 @@ def ensure_run(out: Path, spec: RunSpec, evaluate: bool, force: bool = False, pr
         shutil.rmtree(directory)
     if is_finished(out, spec):
         if evaluate and json.loads((directory / "result.json").read_text()).get("test_mean_reward") is None:
-            Trainer.from_checkpoint(directory / "last.pt", out_dir=directory).result(evaluate=True, references=True)
+            trainer = Trainer.from_checkpoint(directory / "last.pt", out_dir=directory)
+            trainer.result(evaluate=True, references=references)
     elif _same_config(directory, spec) and (directory / "last.pt").exists():
         trainer = Trainer.from_checkpoint(directory / "last.pt", out_dir=directory, progress=progress)
         _rewrite_episodes_csv(directory / "episodes.csv", trainer.history)  # drop rows logged after last.pt
-        trainer.train(evaluate=evaluate, references=evaluate)
+        trainer.train(evaluate=evaluate, references=references, until=spec.trained)
     else:
-        Trainer(spec.config(), out_dir=directory, progress=progress).train(evaluate=evaluate, references=evaluate)
+        trainer = Trainer(spec.config(), out_dir=directory, progress=progress)
+        trainer.train(evaluate=evaluate, references=references, until=spec.trained)
     return load_run(out, spec)
 
 

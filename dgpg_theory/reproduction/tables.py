@@ -88,7 +88,9 @@ def _cell(value) -> str:
 
 def report(numbers: dict) -> str:
     """The human-readable summary printed at the end."""
-    if "table9" in numbers:
+    if "compare" in numbers:
+        body = format_table(numbers["compare"])
+    elif "table9" in numbers:
         body = format_table(numbers["table9"])
     elif "table1" in numbers:
         body = format_table(numbers["table1"])

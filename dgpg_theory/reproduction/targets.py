@@ -1,9 +1,10 @@
 """A reproduction target from start to end: train (or reuse) its runs, then write its figure and numbers.
 
 Every target writes, atomically into ``out``: its figure (``TARGET.png``; not table9), its long-form training
-curves (``TARGET.csv``; fig2, fig3, fig5), its table (``table1.csv`` for fig4, ``table9.csv`` for table9) and
-its numbers (``TARGET.json``: the runs' summaries, plus Best-Fit on the training scenarios for fig3, Table 1
-for fig4, Table 9 for table9). Curves are the raw per-episode training rewards: nothing is smoothed.
+curves (``TARGET.csv``; fig2, fig3, fig5), its table (``table1.csv`` for fig4, ``table9.csv`` for table9,
+``compare.csv`` for compare) and its numbers (``TARGET.json``: the runs' summaries, plus Best-Fit on the
+training scenarios for fig3, Table 1 for fig4, Table 9 for table9, the statistics over seeds for compare).
+Curves are the raw per-episode training rewards: nothing is smoothed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from dgpg_theory import _io
+from dgpg_theory.reproduction.comparison import comparison_numbers, comparison_rows
 from dgpg_theory.reproduction.runs import (
     Plan,
     RunRecord,
@@ -34,19 +36,20 @@ def reproduce(
     quick: bool = False,
     n_values: Sequence[int] | None = None,
     episodes: int | None = None,
-    seed: int = 0,
+    seeds: Sequence[int] | None = None,
     force: bool = False,
     progress: bool = True,
 ) -> dict:
     """Train (or reuse) the runs of ``target``, write its figure and numbers into ``out``; returns the numbers
     (what ``--json`` prints). Raises ValueError on bad input before anything is written."""
-    the_plan = plan(target, quick, n_values, episodes, seed)
+    the_plan = plan(target, quick, n_values, episodes, seeds)
     out = Path(out)
     check_cache(out, the_plan.runs, force)
     out.mkdir(parents=True, exist_ok=True)
     records = []
     for spec in tqdm(the_plan.runs, desc=f"{target}: runs", disable=not progress):
-        records.append(ensure_run(out, spec, evaluate=the_plan.evaluate, force=force, progress=progress))
+        record = ensure_run(out, spec, the_plan.evaluate, force, progress, references=the_plan.references)
+        records.append(record)
     return write_target(the_plan, records, out)
 
 
@@ -63,6 +66,9 @@ def target_numbers(the_plan: Plan, records: Sequence[RunRecord], out: Path) -> d
         return {"table1": table1_rows(records)}
     if the_plan.target == "table9":
         return {"table9": table9_rows(records)}
+    if the_plan.target == "compare":
+        comparison = comparison_numbers(records, out)
+        return {"comparison": comparison, "compare": comparison_rows(comparison)}
     return {}
 
 
@@ -79,6 +85,8 @@ def draw(the_plan: Plan, records: Sequence[RunRecord], numbers: dict):
         return figures.scalability(numbers["table1"], the_plan)
     if the_plan.target == "fig5":
         return figures.scale_invariant_convergence(records, the_plan)
+    if the_plan.target == "compare":
+        return figures.comparison(numbers["comparison"], the_plan)
     return None
 
 
@@ -94,12 +102,12 @@ def write_target(the_plan: Plan, records: Sequence[RunRecord], out: Path) -> dic
     if target in CURVE_KEYS:
         _io.write_csv(out / f"{target}.csv", curve_rows(records, CURVE_KEYS[target]))
         files.append(f"{target}.csv")
-    for table in ("table1", "table9"):
+    for table in ("table1", "table9", "compare"):
         if table in extra:
             _io.write_csv(out / f"{table}.csv", extra[table])
             files.append(f"{table}.csv")
     files.append(f"{target}.json")
-    numbers = {"target": target, "quick": the_plan.quick, "n": list(the_plan.n_values),
+    numbers = {"target": target, "quick": the_plan.quick, "n": list(the_plan.n_values), "seeds": list(the_plan.seeds),
                "runs": [run_summary(r) for r in records], **extra, "files": files}  # fmt: skip
     _io.write_json(out / f"{target}.json", numbers)
     return numbers
