@@ -162,13 +162,14 @@ def _specs(group: str, quick: bool, ns: tuple[int, ...], episodes: int | None) -
 # ----------------------------------------------------------------------------------------------------------
 
 # Measured seconds per training episode on this 2-core machine (DG-PG; MAPPO/IPPO collect and update the same
-# amount). (preset, N) → seconds. The quick preset: 1–2 s per episode at N = 2…10.
+# amount). (preset, N) → seconds. The quick preset: 1–2 s per episode at N = 2…10. NN: train_bench on
+# 2026-12-06 (binding, the side-by-side update; 3 episodes per N, N = 50 one).
 MEASURED_SECONDS = {
-    ("nn", 5): 8.0, ("nn", 10): 10.0, ("nn", 20): 18.0, ("nn", 50): 68.0,
+    ("nn", 5): 11.9, ("nn", 10): 15.9, ("nn", 20): 30.4, ("nn", 50): 78.3,
     ("linear", 2): 8.0, ("linear", 5): 5.0, ("linear", 10): 8.0,
     ("quick", 2): 0.9, ("quick", 5): 1.0, ("quick", 10): 1.9,
 }  # fmt: skip
-NN_50_ROLLOUT_SECONDS, NN_50_UPDATE_SECONDS = 7.0, 61.0  # the one measured N = 50 episode, split
+NN_50_ROLLOUT_SECONDS, NN_50_UPDATE_SECONDS = 6.7, 71.5  # the one measured N = 50 episode, split
 
 
 def seconds_per_episode(preset: str, n: int) -> float:
