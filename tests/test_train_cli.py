@@ -41,7 +41,8 @@ def _fails(args, capsys, match):
     [(["--method", "coma", "--n", "5"], "invalid choice"), (["--method", "dgpg", "--n", "1"], "n_servers"),
      (["--method", "dgpg", "--n", "5", "--episodes", "0"], "episodes"),
      (["--method", "dgpg", "--n", "5", "--preset", "huge"], "invalid choice"),
-     (["--method", "dgpg", "--n", "50", "--k", "7"], "n_clusters"), (["--n", "5"], "--method")],
+     (["--method", "dgpg", "--n", "50", "--k", "7"], "n_clusters"), (["--n", "5"], "--method"),
+     (["--method", "dgpg", "--n", "5", "--device", "gpu"], "device='gpu' is unknown")],
 )  # fmt: skip
 def test_bad_input_exits_2(args, match, capsys, tmp_path):
     _fails([*args, "--out", str(tmp_path / "run")], capsys, match)
