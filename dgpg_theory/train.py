@@ -50,10 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="torch intra-op threads (default 1; 2 is faster only with OMP_WAIT_POLICY=ACTIVE on an idle machine)",
     )  # fmt: skip
     parser.add_argument(
-        "--device", default="auto", metavar="|".join(DEVICES),
-        help="where the PPO update runs: auto (CUDA when a GPU is available; default), cpu, cuda or cuda:INDEX; "
-        "rollouts always run on the CPU simulator. A CUDA update rounds differently, so its numbers differ from a "
-        "CPU run's of the same seed (the README's records are CPU runs)",
+        "--device", default=None, metavar="|".join(DEVICES),
+        help="where the PPO update runs: auto (CUDA when a GPU is available; the default of a new run), cpu, cuda "
+        "or cuda:INDEX; with --resume the default is the device the checkpoint was trained on. Rollouts always "
+        "run on the CPU simulator. A CUDA update rounds differently, so its numbers differ from a CPU run's of the "
+        "same seed (the README's records are CPU runs)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=None, help="the run's seed (default 0)")
     parser.add_argument("--scenario-seed", type=int, default=None, help="seed of the scenario set (default 0)")
@@ -94,7 +95,7 @@ def _trainer(args: argparse.Namespace) -> Trainer:
         if args.method is None or args.n is None:
             raise ValueError("--method and --n are required (unless --resume)")
         config = preset_config(args.method, args.n, args.preset, **_overrides(args))
-        return Trainer(config, out_dir=args.out, progress=not args.json, device=args.device)
+        return Trainer(config, out_dir=args.out, progress=not args.json, device=args.device or "auto")
     state = load_training_state(args.resume, label="--resume")
     saved = state["config"]
     fixed = ("--rollouts", "--parallel-envs", "--model", "--alpha", "--k", "--seed", "--scenario-seed", "--eval-mode",
@@ -114,9 +115,8 @@ def _trainer(args: argparse.Namespace) -> Trainer:
     if args.torch_threads is not None:  # a machine setting, not part of what the run learns
         saved = {**saved, "torch_threads": args.torch_threads}
     out = args.resume.parent if args.out is None else args.out
-    return Trainer.from_checkpoint_state(
-        {**state, "config": saved}, out_dir=out, progress=not args.json, device=args.device
-    )
+    device = args.device or state.get("device", "cpu")  # a resumed run continues where it was trained
+    return Trainer.from_checkpoint_state({**state, "config": saved}, out_dir=out, progress=not args.json, device=device)
 
 
 def main(argv: list[str] | None = None) -> int:

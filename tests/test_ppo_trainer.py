@@ -2,6 +2,7 @@
 
 import math
 import sys
+import time
 import types
 from typing import ClassVar
 
@@ -12,7 +13,7 @@ import torch
 from dgpg_theory.ppo import Trainer, preset_config
 from dgpg_theory.ppo.advantages import RunningNormalizer, normalized_guidance
 from dgpg_theory.ppo.trainer import resolve_device
-from dgpg_theory.ppo.update import actor_pass, critic_pass, minibatches, side_by_side
+from dgpg_theory.ppo.update import _check, actor_pass, critic_pass, minibatches, side_by_side
 
 
 def tiny(method: str, **overrides):
@@ -197,12 +198,15 @@ def _serial_update(trainer, actor_data, critic_data, critic_first: bool = True):
 
 def test_side_by_side_update_is_bit_identical_to_the_serial_update():
     """The critic's and the actor's epochs run in two threads; the networks end exactly where a one-after-the-other
-    epoch loop puts them, and the generator where it leaves it. Negative control: the same loop drawing the
-    actor's orders first ends elsewhere, so the comparison sees the order of the draws."""
+    epoch loop with per-tensor (not foreach) Adam puts them, and the generator where it leaves it. Negative
+    control: the same loop drawing the actor's orders first ends elsewhere, so the comparison sees the order of
+    the draws."""
     config = tiny("dgpg", critic_epochs=3, actor_epochs=2, minibatch=512)
     side, side_actor_data, side_critic_data = _prepared(config)
     side.update(side_actor_data, side_critic_data, entropy_coef=0.01)
     serial, actor_data, critic_data = _prepared(config)
+    for optimizer in (serial.actor_optimizer, serial.critic_optimizer):
+        optimizer.param_groups[0]["foreach"] = False
     _serial_update(serial, actor_data, critic_data)
     assert_same(parameters(side.actor), parameters(serial.actor))
     assert_same(parameters(side.critic), parameters(serial.critic))
@@ -212,14 +216,26 @@ def test_side_by_side_update_is_bit_identical_to_the_serial_update():
     assert not torch.equal(parameters(side.actor)[0], parameters(swapped.actor)[0])
 
 
-def test_side_by_side_raises_what_either_side_raises():
-    def fails():
+def test_side_by_side_raises_what_either_side_raises_and_stops_the_other():
+    """A failing side sets the stop flag; the other side's passes stop at their next mini-batch (Cancelled)
+    instead of running to the end, and the failing side's exception is the one raised."""
+    finished = []
+
+    def fails(stop):
         raise RuntimeError("boom")
 
-    assert side_by_side(lambda: 1, lambda: 2, torch_threads=1) == (1, 2)
-    for first, second in ((fails, lambda: 2), (lambda: 1, fails)):
+    def long_pass(stop):
+        for _ in range(2000):  # 20 s unless stopped
+            _check(stop)
+            time.sleep(0.01)
+        finished.append(True)
+
+    assert side_by_side(lambda stop: 1, lambda stop: 2) == (1, 2)
+    for first, second in ((fails, long_pass), (long_pass, fails)):
+        start = time.perf_counter()
         with pytest.raises(RuntimeError, match="boom"):
-            side_by_side(first, second, torch_threads=1)
+            side_by_side(first, second)
+        assert time.perf_counter() - start < 5.0 and not finished
 
 
 def test_device_names_are_checked():

@@ -220,3 +220,18 @@ def test_compare_reports_rliable_statistics_of_its_runs(tmp_path):
         assert len(values["curve_iqm"]) == 2
     assert set(at_n["probability_of_improvement"]) == {"dgpg>mappo", "dgpg>ippo", "mappo>ippo"}
     assert len(read_csv(out / "compare.csv")) == 3
+
+
+def test_an_interrupted_compare_run_resumes_and_stops_at_its_trained_episodes(tmp_path):
+    spec = reproduction_runs.RunSpec("dgpg", 2, "quick", 10, None, seed=0, trained=3)
+    directory = reproduction_runs.run_directory(tmp_path, spec)
+
+    def interrupt(trainer, row):
+        if row["episode"] == 1:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        Trainer(spec.config(), out_dir=directory, callbacks=[interrupt]).train(evaluate=False, until=spec.trained)
+    record = reproduction_runs.ensure_run(tmp_path, spec, evaluate=False, progress=False)
+    assert [row["episode"] for row in record.history] == [1, 2, 3] and record.result["episodes"] == 3
+    assert json.loads((directory / "config.json").read_text())["episodes"] == 10  # the schedule's length

@@ -13,15 +13,36 @@ def test_iqm_is_the_mean_of_the_middle_half_of_all_scores():
     assert interquartile_mean(scores.ravel()) == interquartile_mean(scores)
 
 
+def _hand_bootstrap_width(scores: np.ndarray, whole_runs: bool, seed: int = 0, resamples: int = 2000) -> float:
+    """The 95 % percentile interval's width of the IQM, written out: runs drawn per task (stratified) or whole
+    runs drawn together (every task keeps the same runs)."""
+    rng = np.random.default_rng(seed)
+    runs, tasks = scores.shape
+    values = []
+    for _ in range(resamples):
+        if whole_runs:
+            matrix = scores[rng.integers(0, runs, runs)]
+        else:
+            matrix = np.take_along_axis(scores, rng.integers(0, runs, (runs, tasks)), axis=0)
+        values.append(stats.trim_mean(matrix.ravel(), 0.25))
+    low, high = np.percentile(values, [2.5, 97.5])
+    return high - low
+
+
 def test_the_bootstrap_is_stratified_by_task():
-    """Runs are resampled within each task: a matrix whose columns are constant has a zero-width interval.
-    Negative control: the same scores resampled as one pool (unstratified) give a wide one."""
-    scores = np.tile(np.arange(10.0), (5, 1))  # 5 runs, 10 tasks, task t scores t in every run
+    """Runs are resampled within each task, independently per task. Scores with a strong run effect shared by
+    every task: resampling whole runs keeps it (wide interval), per-task resampling averages it over the 40
+    tasks (narrow). Our interval's width matches the hand-written stratified one (within 15 %, Monte Carlo
+    error of 2,000 resamples ≈ 3 %) and is far from the whole-run one (the negative control)."""
+    rng = np.random.default_rng(7)
+    scores = rng.normal(size=(5, 1)) + rng.normal(size=(1, 40)) * 3.0 + rng.normal(size=(5, 40)) * 0.1
     estimate = iqm_estimate(scores)
-    assert estimate.low == estimate.high == estimate.value == pytest.approx(4.5)
-    pooled = stats.bootstrap((scores.ravel(),), lambda x, axis: stats.trim_mean(x, 0.25, axis=axis),
-                             rng=np.random.default_rng(0), method="percentile")  # fmt: skip
-    assert pooled.confidence_interval.high - pooled.confidence_interval.low > 1.0
+    ours, stratified = estimate.high - estimate.low, _hand_bootstrap_width(scores, whole_runs=False)
+    assert abs(ours - stratified) < 0.15 * stratified
+    assert _hand_bootstrap_width(scores, whole_runs=True) > 3.0 * ours
+    constant_columns = np.tile(np.arange(10.0), (5, 1))  # every run scores the same on each task
+    constant = iqm_estimate(constant_columns)
+    assert constant.low == constant.high == constant.value == pytest.approx(4.5)
 
 
 def test_the_interval_covers_at_its_nominal_rate():
@@ -53,7 +74,7 @@ def test_probability_of_improvement():
     certain = probability_of_improvement(high, low)
     assert (certain.value, certain.low, certain.high) == (1.0, 1.0, 1.0)
     assert probability_of_improvement(low, high).value == 0.0
-    assert probability_of_improvement(low, low).value == 0.5  # every pair of a run with itself is a tie
+    assert probability_of_improvement(low, low).value == 0.5  # a method against itself: by symmetry
     even = probability_of_improvement(rng.normal(size=(6, 40)), rng.normal(size=(6, 40)))
     assert even.low < 0.5 < even.high and abs(even.value - 0.5) < 0.1
 

@@ -334,20 +334,21 @@ class Trainer:
         c = self.config
         critic_epochs, actor_epochs = self._minibatch_orders(len(critic_data.target), len(actor_data.action))
 
-        def critic_work() -> list[float]:
+        def critic_work(stop) -> list[float]:
+            critic = (self.critic, self.critic_optimizer)
             return [
-                critic_pass(self.critic, self.critic_optimizer, critic_data, batches, c.huber_delta, c.critic_grad_clip)
+                critic_pass(*critic, critic_data, batches, c.huber_delta, c.critic_grad_clip, stop)
                 for batches in critic_epochs
             ]
 
-        def actor_work() -> list[dict]:
+        def actor_work(stop) -> list[dict]:
             actor = (self.actor, self.actor_optimizer)
             return [
-                actor_pass(*actor, actor_data, batches, c.clip_epsilon, entropy_coef, c.actor_grad_clip)
+                actor_pass(*actor, actor_data, batches, c.clip_epsilon, entropy_coef, c.actor_grad_clip, stop)
                 for batches in actor_epochs
             ]
 
-        critic_losses, actor_stats = side_by_side(critic_work, actor_work, c.torch_threads)
+        critic_losses, actor_stats = side_by_side(critic_work, actor_work)
         last = (
             actor_stats[-1]
             if actor_stats
@@ -444,7 +445,7 @@ class Trainer:
             "guidance": self.guidance.state_dict(), "return_stats": self.return_stats,
             "numpy_rng": self.rng.bit_generator.state, "torch_generator": self.generator.get_state(),
             "history": self.history, "best_reward": self.best_reward, "best_episode": self.best_episode,
-            "best_actor": self.best_actor,
+            "best_actor": self.best_actor, "device": str(self.device),
         })  # fmt: skip
 
     def save_checkpoint(self, path: str | Path) -> None:

@@ -63,11 +63,13 @@ def actor_pass(
     clip_epsilon: float,
     entropy_coef: float,
     grad_clip: float,
+    stop: threading.Event | None = None,
 ) -> dict[str, float]:
     """One epoch of clipped-surrogate updates over ``batches`` (index tensors); returns the epoch's mean
-    diagnostics."""
+    diagnostics. Raises Cancelled at a mini-batch once ``stop`` is set."""
     totals = torch.zeros(4, dtype=torch.float64, device=data.action.device)  # summed on the device: no sync
     for batch in batches:
+        _check(stop)
         logits = actor(data.shared, data.rows[batch], data.own[batch], data.index[batch])
         log_probs = torch.log_softmax(logits, dim=-1)
         new_log_prob = log_probs.gather(1, data.action[batch, None]).squeeze(1)
@@ -96,12 +98,14 @@ def critic_pass(
     batches: Sequence[torch.Tensor],
     huber_delta: float,
     grad_clip: float,
+    stop: threading.Event | None = None,
 ) -> float:
     """One epoch of Huber-loss regression on the targets over ``batches`` (index tensors); returns the mean
-    loss."""
+    loss. Raises Cancelled at a mini-batch once ``stop`` is set."""
     total = torch.zeros((), dtype=torch.float64, device=data.target.device)
     huber = nn.HuberLoss(delta=huber_delta)
     for batch in batches:
+        _check(stop)
         prediction = critic(data.shared, data.rows[batch], data.own[batch], data.index[batch]).squeeze(-1)
         loss = huber(prediction, data.target[batch])
         optimizer.zero_grad()
@@ -112,25 +116,44 @@ def critic_pass(
     return float(total) / max(1, len(batches))
 
 
-def side_by_side(first: Callable[[], object], second: Callable[[], object], torch_threads: int) -> tuple:
-    """(first(), second()), with ``first`` in a second thread. torch releases the GIL inside its operations, so
-    the two overlap on two cores; the worker gets the caller's intra-op thread count (OpenMP keeps that count per
-    thread, and a new thread would start with one per core). An exception in either is raised here."""
-    outcome: dict[str, object] = {}
+class Cancelled(Exception):
+    """Raised in a pass when the other side of ``side_by_side`` has failed."""
+
+
+def _check(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise Cancelled
+
+
+def side_by_side(first: Callable[[threading.Event], object], second: Callable[[threading.Event], object]) -> tuple:
+    """(first(stop), second(stop)), with ``first`` in a second thread. torch releases the GIL inside its
+    operations, so the two overlap on two cores. Each side gets the caller's intra-op thread count (so with k
+    torch threads the update uses 2k). If either side raises, ``stop`` is set and the other stops at its next
+    mini-batch (the passes check it); the failing side's exception is raised here."""
+    threads, stop, outcome = torch.get_num_threads(), threading.Event(), {}
 
     def work() -> None:
-        torch.set_num_threads(torch_threads)
+        torch.set_num_threads(threads)
         try:
-            outcome["value"] = first()
+            outcome["value"] = first(stop)
         except BaseException as error:  # re-raised in the caller's thread
+            stop.set()
             outcome["error"] = error
 
-    worker = threading.Thread(target=work, name="critic-update")
+    worker = threading.Thread(target=work, name="critic-update", daemon=True)
     worker.start()
     try:
-        second_value = second()
-    finally:
+        second_value = second(stop)
+    except BaseException as error:
+        stop.set()
         worker.join()
+        other = outcome.get("error")
+        if isinstance(error, Cancelled) and other is not None:
+            raise other from None
+        if other is not None and not isinstance(other, Cancelled):
+            error.add_note(f"the other side of the update failed too: {other!r}")
+        raise
+    worker.join()
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"], second_value
