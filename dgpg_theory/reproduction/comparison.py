@@ -75,6 +75,7 @@ def comparison_numbers(records: Sequence[RunRecord], out: Path) -> dict:
         tests = {m: np.array([r.result["test_rewards"] for r in runs]) for m, runs in methods.items()}
         numbers[str(n)] = {
             "best_fit_mean": float(best_fit.mean()),
+            "best_fit_iqm": interquartile_mean(best_fit),  # the same statistic as the methods' (over scenarios)
             "methods": {m: _method_numbers(runs, best_fit) for m, runs in methods.items()},
             "probability_of_improvement": {
                 f"{a}>{b}": probability_of_improvement(tests[a], tests[b]).to_dict()
@@ -94,7 +95,7 @@ def comparison_rows(numbers: dict) -> list[dict]:
                 "n": int(n), "method": method, "seeds": len(values["seeds"]),
                 "test_reward_iqm": reward["value"], "test_reward_low": reward["low"],
                 "test_reward_high": reward["high"],
-                "best_fit_mean": at_n["best_fit_mean"],
+                "best_fit_iqm": at_n["best_fit_iqm"],
                 "gap_iqm": gap["value"], "gap_low": gap["low"], "gap_high": gap["high"],
                 "convergence_median": values["convergence_episode_median"],
                 "convergence_per_seed": " ".join(map(str, values["convergence_episode_per_seed"])),
