@@ -23,11 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from dgpg_theory import _io
+from dgpg_theory.ppo.config import METHODS
 from dgpg_theory.ppo.evaluation import convergence_episode
 from dgpg_theory.reproduction.runs import RunRecord
 from dgpg_theory.seed_statistics import interquartile_mean, iqm_estimate, probability_of_improvement
-
-METHODS = ("dgpg", "mappo", "ippo")
 
 
 def best_fit_test_rewards(out: Path, n: int, scenario_seed: int, queue_model: str) -> np.ndarray:

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from dgpg_theory import _io
-from dgpg_theory.ppo.config import TrainConfig, preset_config
+from dgpg_theory.ppo.config import METHODS, TrainConfig, preset_config
 from sim.arguments import require_int
 from sim.scales import resolve_scale
 
@@ -140,7 +140,7 @@ def _specs(group: str, quick: bool, ns: tuple[int, ...], episodes: int | None) -
             return episodes
         return QUICK_EPISODES[group] if quick else FULL_EPISODES[method]
 
-    methods = ("dgpg", "mappo", "ippo")
+    methods = METHODS
     if group == "fig2":
         preset = "quick" if quick else "nn"
         return [RunSpec("dgpg", n, preset, count("dgpg"), alpha, seed) for n in ns for alpha in ALPHAS]
